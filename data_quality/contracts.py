@@ -1,0 +1,244 @@
+"""The landing contract per source: which files a batch holds, their columns and types.
+
+This is what the platform expects from each source system, written down once and used by the
+boundary validator (to parse and type rows), by the warehouse loader (to create the raw tables)
+and by the docs. It is deliberately independent of the simulator: a real shop's systems do not
+know our contracts, and tests check that the embedded world honours them.
+
+Types: ``string``, ``integer``, ``decimal`` (float), ``boolean``, ``date``, ``timestamp`` (UTC),
+``json`` (nested object kept as JSON text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "decimal": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "json": "VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """One file of a batch and the raw table it loads into."""
+
+    source: str
+    table: str
+    format: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    min_rows: int = 0
+    description: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.table + {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}[self.format]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    name: str
+    system: str
+    tables: tuple[TableContract, ...] = field(default_factory=tuple)
+    description: str = ""
+
+    def table(self, name: str) -> TableContract:
+        for table in self.tables:
+            if table.table == name:
+                return table
+        raise KeyError(f"source {self.name} has no table {name!r}")
+
+
+def _c(name: str, type_: str, required: bool = False, description: str = "") -> Column:
+    return Column(name, type_, required, description)
+
+
+_CATALOG = SourceContract("catalog", "PIM", (
+    TableContract("catalog", "products", "jsonl", (
+        _c("product_id", "string", True, "Stable product identifier"),
+        _c("sku", "string", True, "Stock keeping unit"),
+        _c("name", "string", True, "Product title"),
+        _c("category", "string", True, "Merchandising category"),
+        _c("brand", "string"),
+        _c("list_price", "decimal", True, "Recommended retail price"),
+        _c("unit_cost", "decimal", True, "Current supplier cost per unit"),
+        _c("currency", "string", True),
+        _c("weight_kg", "decimal"),
+        _c("description", "string", description="Product copy; null when content is missing"),
+        _c("image_count", "integer"),
+        _c("attributes", "json", description="Colour, material, size; null when missing"),
+        _c("status", "string", True),
+        _c("launched_on", "date"),
+        _c("updated_at", "timestamp", True),
+    ), key=("product_id",), min_rows=1, description="Daily full snapshot of the catalog"),
+    TableContract("catalog", "channels", "csv", (
+        _c("channel_id", "string", True),
+        _c("name", "string", True),
+        _c("channel_type", "string", True),
+        _c("fee_rate", "decimal", True),
+    ), key=("channel_id",), min_rows=1, description="Sales channels the catalog is listed on"),
+), "Product information management: the catalog and its channels")
+
+_ORDERS = SourceContract("orders", "OMS", (
+    TableContract("orders", "orders", "csv", (
+        _c("order_id", "string", True),
+        _c("customer_id", "string", True),
+        _c("channel", "string", True),
+        _c("ordered_at", "timestamp", True),
+        _c("status", "string", True),
+        _c("currency", "string", True),
+        _c("subtotal", "decimal", True),
+        _c("discount_total", "decimal", True),
+        _c("shipping_fee", "decimal", True),
+        _c("total", "decimal", True),
+        _c("payment_method", "string"),
+    ), key=("order_id",), min_rows=1, description="Orders placed on the batch date"),
+    TableContract("orders", "order_lines", "csv", (
+        _c("order_id", "string", True),
+        _c("line_number", "integer", True),
+        _c("product_id", "string", True),
+        _c("quantity", "integer", True),
+        _c("unit_price", "decimal", True, "Regular price per unit"),
+        _c("discount", "decimal", True, "Promotion discount on the whole line"),
+        _c("line_total", "decimal", True, "What the customer paid for the line"),
+        _c("promo_id", "string"),
+    ), key=("order_id", "line_number"), min_rows=1, description="Lines of the orders above"),
+), "Order management system")
+
+_INVENTORY = SourceContract("inventory", "WMS", (
+    TableContract("inventory", "inventory_snapshot", "parquet", (
+        _c("snapshot_date", "date", True),
+        _c("warehouse_id", "string", True),
+        _c("product_id", "string", True),
+        _c("on_hand", "integer", True, "Units on hand at the end of the day"),
+        _c("on_order", "integer", True, "Units ordered and not yet received"),
+        _c("received_today", "integer", True),
+    ), key=("snapshot_date", "warehouse_id", "product_id"), min_rows=1,
+        description="End-of-day stock per product and warehouse"),
+    TableContract("inventory", "warehouses", "csv", (
+        _c("warehouse_id", "string", True),
+        _c("name", "string", True),
+        _c("region", "string", True),
+        _c("lead_time_days", "integer", True),
+        _c("order_cost", "decimal", True),
+        _c("holding_cost_rate", "decimal", True),
+    ), key=("warehouse_id",), min_rows=1, description="Warehouse master data"),
+    TableContract("inventory", "purchase_orders", "csv", (
+        _c("po_id", "string", True),
+        _c("product_id", "string", True),
+        _c("warehouse_id", "string", True),
+        _c("quantity", "integer", True),
+        _c("unit_cost", "decimal", True),
+        _c("ordered_on", "date", True),
+        _c("expected_on", "date", True),
+    ), key=("po_id",), description="Replenishment orders placed on the batch date"),
+), "Warehouse management system")
+
+_PRICES = SourceContract("prices", "pricing engine", (
+    TableContract("prices", "prices", "csv", (
+        _c("product_id", "string", True),
+        _c("channel", "string", True),
+        _c("price_date", "date", True),
+        _c("regular_price", "decimal", True),
+        _c("price", "decimal", True, "Effective price after promotions"),
+        _c("promo_id", "string"),
+        _c("currency", "string", True),
+    ), key=("product_id", "channel", "price_date"), min_rows=1, description="Effective prices of the day"),
+), "The shop's own prices per product and channel")
+
+_COMPETITOR = SourceContract("competitor_prices", "price scraper", (
+    TableContract("competitor_prices", "competitor_prices", "jsonl", (
+        _c("scraped_at", "timestamp", True),
+        _c("competitor", "string", True),
+        _c("product_id", "string", True, "Our product the scraped offer was matched to"),
+        _c("competitor_sku", "string"),
+        _c("price", "decimal", True),
+        _c("currency", "string", True),
+        _c("in_stock", "boolean"),
+    ), key=("competitor", "product_id"), description="Scraped competitor offers"),
+), "Competitor price feed")
+
+_CUSTOMERS = SourceContract("customers", "CDP", (
+    TableContract("customers", "customers", "parquet", (
+        _c("customer_id", "string", True),
+        _c("email_sha256", "string", True),
+        _c("segment", "string", True),
+        _c("region", "string"),
+        _c("signup_date", "date", True),
+        _c("marketing_opt_in", "boolean", True),
+        _c("preferred_channel", "string"),
+        _c("updated_at", "timestamp", True),
+    ), key=("customer_id",), description="New and changed customer profiles (the first batch is a full export)"),
+), "Customer data platform")
+
+_SESSIONS = SourceContract("sessions", "clickstream", (
+    TableContract("sessions", "sessions", "parquet", (
+        _c("session_id", "string", True),
+        _c("customer_id", "string"),
+        _c("channel", "string", True),
+        _c("device", "string"),
+        _c("started_at", "timestamp", True),
+        _c("ended_at", "timestamp", True),
+        _c("page_views", "integer", True),
+        _c("cart_id", "string"),
+        _c("order_id", "string"),
+    ), key=("session_id",), description="Web and app sessions with cart activity"),
+    TableContract("sessions", "cart_events", "jsonl", (
+        _c("cart_id", "string", True),
+        _c("session_id", "string", True),
+        _c("product_id", "string", True),
+        _c("quantity", "integer", True),
+        _c("unit_price", "decimal", True),
+        _c("added_at", "timestamp", True),
+        _c("status", "string", True),
+    ), description="Items added to carts and whether the cart converted"),
+), "Clickstream: sessions and carts")
+
+_PROMOTIONS = SourceContract("promotions", "promotion calendar", (
+    TableContract("promotions", "promotions", "csv", (
+        _c("promo_id", "string", True),
+        _c("product_id", "string", True),
+        _c("channel", "string", True, "A channel id, or 'all'"),
+        _c("discount_pct", "decimal", True),
+        _c("starts_on", "date", True),
+        _c("ends_on", "date", True),
+        _c("promo_type", "string", True),
+        _c("status", "string", True),
+        _c("updated_at", "timestamp", True),
+    ), key=("promo_id",), description="Promotions created or changed on the batch date"),
+), "Promotion calendar")
+
+SOURCES: dict[str, SourceContract] = {
+    s.name: s for s in (_CATALOG, _ORDERS, _INVENTORY, _PRICES, _COMPETITOR, _CUSTOMERS, _SESSIONS, _PROMOTIONS)
+}
+
+
+def source_contract(name: str) -> SourceContract:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise KeyError(f"unknown source {name!r}; known sources: {', '.join(SOURCES)}") from None
