@@ -142,9 +142,11 @@ def _sessions_for_channel(rng, day_sales, c, channel, n_orders, order_customer, 
         "unit_price": np.concatenate([day_sales.paid_price[line_product, c], day_sales.paid_price[abandoned_product, c]]),
         "status": np.where(np.arange(line_product.size + abandoned_product.size) < line_product.size, "converted", "abandoned"),
     })
-    session_start = sessions["started_at"].to_numpy()
-    carts["added_at"] = session_start[carts["_local"].to_numpy()] + rng.integers(
-        5, 300, size=len(carts)).astype("timedelta64[s]")
+    # Items are added while the session runs: between its start and its end (the checkout, if any).
+    local = carts["_local"].to_numpy()
+    start = sessions["started_at"].to_numpy()[local]
+    length = (sessions["ended_at"].to_numpy()[local] - start).astype("timedelta64[s]").astype(np.int64)
+    carts["added_at"] = start + (length * rng.uniform(0.05, 0.95, size=len(carts))).astype("timedelta64[s]")
     return sessions, carts
 
 

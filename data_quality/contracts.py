@@ -130,6 +130,14 @@ _ORDERS = SourceContract("orders", "OMS", (
 ), "Order management system")
 
 _INVENTORY = SourceContract("inventory", "WMS", (
+    TableContract("inventory", "warehouses", "csv", (
+        _c("warehouse_id", "string", True),
+        _c("name", "string", True),
+        _c("region", "string", True),
+        _c("lead_time_days", "integer", True),
+        _c("order_cost", "decimal", True),
+        _c("holding_cost_rate", "decimal", True),
+    ), key=("warehouse_id",), min_rows=1, description="Warehouse master data"),
     TableContract("inventory", "inventory_snapshot", "parquet", (
         _c("snapshot_date", "date", True),
         _c("warehouse_id", "string", True),
@@ -139,14 +147,6 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("received_today", "integer", True),
     ), key=("snapshot_date", "warehouse_id", "product_id"), min_rows=1,
         description="End-of-day stock per product and warehouse"),
-    TableContract("inventory", "warehouses", "csv", (
-        _c("warehouse_id", "string", True),
-        _c("name", "string", True),
-        _c("region", "string", True),
-        _c("lead_time_days", "integer", True),
-        _c("order_cost", "decimal", True),
-        _c("holding_cost_rate", "decimal", True),
-    ), key=("warehouse_id",), min_rows=1, description="Warehouse master data"),
     TableContract("inventory", "purchase_orders", "csv", (
         _c("po_id", "string", True),
         _c("product_id", "string", True),

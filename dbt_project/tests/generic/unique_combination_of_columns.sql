@@ -1,0 +1,12 @@
+{#
+    The combination of `combination_of_columns` is unique in the model (a composite key).
+    Returns one row per duplicated combination.
+#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+select
+    {{ combination_of_columns | join(', ') }},
+    count(*) as n_rows
+from {{ model }}
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

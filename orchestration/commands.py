@@ -1,0 +1,334 @@
+"""What each ``agentic-commerce`` subcommand does (argument parsing lives in ``orchestration.cli``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration.cli import CliError
+from orchestration.settings import PROJECT_ROOT, DataPaths, export_environment
+
+EXAMPLE_QUERY = """\
+SELECT p.category,
+       sum(s.units)                  AS units,
+       round(sum(s.revenue), 0)      AS revenue,
+       round(avg(s.is_stockout::INT) * 100, 1) AS stockout_pct
+FROM fct_daily_sales s JOIN dim_products p USING (product_id)
+WHERE s.date > (SELECT max(date) FROM fct_daily_sales) - INTERVAL 30 DAY
+GROUP BY ALL ORDER BY revenue DESC"""
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+# ------------------------------------------------------------------------------------------ world
+def _scenario(args):
+    from commerce_sim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+        return scenario.with_overrides(days=args.days, products=args.products, customers=args.customers,
+                                       seed=args.seed)
+    except ScenarioError as error:
+        raise CliError(str(error)) from None
+
+
+def _world_exists(paths: DataPaths) -> bool:
+    return (paths.simulator / "state" / "state.pkl").is_file()
+
+
+def _remove_world(paths: DataPaths) -> None:
+    for path in (paths.simulator, paths.landing):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _progress(done: int, total: int, date: dt.date) -> None:
+    if done == total or done % 30 == 0:
+        _say(f"  simulated {done:>4}/{total} days (up to {date})")
+
+
+def _open_world(paths: DataPaths):
+    from commerce_sim.simulator import Simulator
+    from commerce_sim.state import StateError
+
+    try:
+        return Simulator.open(paths.simulator, paths.landing)
+    except StateError as error:
+        raise CliError(str(error)) from None
+
+
+def simulate(args) -> int:
+    from commerce_sim.simulator import Simulator
+
+    paths = export_environment()
+    if args.reset:
+        _remove_world(paths)
+    if _world_exists(paths):
+        if args.scenario or args.products or args.customers or args.seed is not None:
+            raise CliError(f"a world already exists in {paths.simulator}; its scenario cannot change — "
+                           "advance it with `simulate --days N`, or start over with --reset")
+        sim = _open_world(paths)
+        days = args.days or 1
+        _say(f"advancing the world from {sim.current_date} by {days} day(s)")
+    else:
+        scenario = _scenario(args)
+        sim = Simulator.create(scenario, paths.simulator, paths.landing)
+        days = scenario.history_days
+        _say(f"created world '{scenario.name}' ({scenario.catalog.n_products} products, "
+             f"{len(scenario.channels)} channels, {len(scenario.warehouses)} warehouses, "
+             f"{scenario.customers.n_customers} customers); simulating {days} days from {scenario.start_date}")
+    summary = sim.advance(days, progress=_progress)
+    _say(f"landed {summary.days} day(s) {summary.first_date} .. {summary.last_date} into {paths.landing} "
+         f"in {summary.seconds:.1f} s")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ pipeline
+def _landed_dates(paths: DataPaths) -> list[dt.date]:
+    dates = {p.parent.name for p in paths.landing.glob("*/*/_manifest.json")}
+    return sorted(dt.date.fromisoformat(d) for d in dates)
+
+
+def _run(start: dt.date, end: dt.date):
+    from orchestration.runner import run_perception
+
+    _say(f"running the Dagster job 'perception' for {start} .. {end} (one run) ...")
+    report = run_perception(start, end)
+    failed = report.checks_failed
+    _say(f"run {report.run_id} {'succeeded' if report.success else 'FAILED'} in {report.seconds:.1f} s; "
+         f"{len(report.checks) - len(failed)}/{len(report.checks)} checks passed")
+    for check in failed:
+        _say(f"  check {check.asset}:{check.check} {check.severity}: {check.description or ''}")
+    if report.failure:
+        _say(f"  failure: {report.failure[:500]}")
+    return report
+
+
+def ingest(args) -> int:
+    paths = export_environment()
+    if args.date and (args.start or args.end):
+        raise CliError("give either --date or --start/--end, not both")
+    if args.date:
+        start = end = args.date
+    elif args.start or args.end:
+        if not (args.start and args.end):
+            raise CliError("a range needs both --start and --end")
+        start, end = args.start, args.end
+    else:
+        dates = _landed_dates(paths)
+        if not dates:
+            raise CliError(f"nothing has landed in {paths.landing}: run `agentic-commerce simulate` first")
+        start, end = dates[0], dates[-1]
+    if end < start:
+        raise CliError(f"--end {end} is before --start {start}")
+    return 0 if _run(start, end).success else 1
+
+
+def publish(args) -> int:
+    from orchestration.publish import publish_analytics
+
+    paths = export_environment()
+    try:
+        summary = publish_analytics(paths.warehouse, paths.analytics)
+    except (FileNotFoundError, RuntimeError) as error:
+        raise CliError(str(error)) from None
+    _say(f"published {len(summary.tables)} tables to {summary.path} in {summary.seconds:.1f} s")
+    return 0
+
+
+def dbt_parse(args) -> int:
+    from orchestration.dbt import prepare_manifest
+
+    _say(f"dbt manifest: {prepare_manifest()}")
+    return 0
+
+
+def check_scenario(args) -> int:
+    from commerce_sim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.path)
+    except ScenarioError as error:
+        raise CliError(str(error)) from None
+    _say(f"{args.path}: valid scenario '{scenario.name}': {scenario.catalog.n_products} products in "
+         f"{len(scenario.catalog.categories)} categories, {len(scenario.channels)} channels, "
+         f"{len(scenario.warehouses)} warehouses, {scenario.customers.n_customers} customers, "
+         f"{scenario.history_days} days from {scenario.start_date}, seed {scenario.seed}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ status
+def _analytics_rows(paths: DataPaths, sql: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(paths.analytics), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def status(args) -> int:
+    paths = export_environment()
+    _say(f"data directory: {paths.root}")
+    if _world_exists(paths):
+        sim = _open_world(paths)
+        _say(f"  world: '{sim.scenario.name}', next simulated date {sim.current_date}")
+    else:
+        _say("  world: none (run `agentic-commerce simulate`)")
+    dates = _landed_dates(paths)
+    _say(f"  landing: {len(dates)} date(s)" + (f", {dates[0]} .. {dates[-1]}" if dates else ""))
+    _say(f"  warehouse: {paths.warehouse if paths.warehouse.exists() else 'not built yet'}")
+    if paths.analytics.exists():
+        published = _analytics_rows(paths, "SELECT max(published_at) FROM main._published")[0][0]
+        _say(f"  analyst database: {paths.analytics} (published {published})")
+        for source, batches, blocked, loaded, quarantined in _analytics_rows(paths, BATCH_TOTALS_SQL):
+            _say(f"    {source:<18} {batches:>4} batches ({blocked} blocked) {loaded:>9,} rows loaded "
+                 f"{quarantined:>6,} quarantined")
+    else:
+        _say("  analyst database: not published yet")
+    return 0
+
+
+BATCH_TOTALS_SQL = """
+    SELECT source, count(*), count(*) FILTER (status = 'blocked'), sum(rows_loaded), sum(rows_quarantined)
+    FROM (SELECT *, row_number() OVER (PARTITION BY source, batch_date ORDER BY ingested_at DESC) AS n
+          FROM ingest.batches) WHERE n = 1 GROUP BY source ORDER BY source"""
+
+
+# ------------------------------------------------------------------------------------------ demo
+def demo(args) -> int:
+    paths = export_environment()
+    timings: dict[str, float] = {}
+    if args.fresh:
+        _say(f"--fresh: removing the world, landing zone, warehouse and Dagster history in {paths.root}")
+        _remove_world(paths)
+        for path in (paths.warehouse, paths.analytics, Path(f"{paths.warehouse}.wal")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(paths.dagster_home, ignore_errors=True)
+    started = time.perf_counter()
+    if _world_exists(paths):
+        sim = _open_world(paths)
+        wanted = _scenario(args)
+        if (sim.scenario.catalog.n_products, sim.scenario.history_days) != (wanted.catalog.n_products,
+                                                                          wanted.history_days) \
+                and (args.days or args.products or args.scenario):
+            raise CliError(f"{paths.simulator} already holds a world of {sim.scenario.catalog.n_products} products "
+                           f"and {sim.scenario.history_days} days; run with --fresh (or `make clean`) to rebuild it")
+        _say(f"[1/3] reusing the simulated world in {paths.simulator} (use --fresh to rebuild it)")
+    else:
+        scenario = _scenario(args)
+        _say(f"[1/3] simulating {scenario.history_days} days of '{scenario.name}': {scenario.catalog.n_products} "
+             f"products, {len(scenario.channels)} channels, {len(scenario.warehouses)} warehouses, "
+             f"{scenario.customers.n_customers} customers")
+        from commerce_sim.simulator import Simulator
+
+        Simulator.create(scenario, paths.simulator, paths.landing).advance(scenario.history_days, progress=_progress)
+    timings["simulate"] = time.perf_counter() - started
+    dates = _landed_dates(paths)
+    _say(f"[2/3] perception through Dagster (DAGSTER_HOME={paths.dagster_home})")
+    started = time.perf_counter()
+    report = _run(dates[0], dates[-1])
+    timings["perception run"] = time.perf_counter() - started
+    _say("[3/3] summary")
+    _print_summary(paths, report, timings)
+    return 0 if report.success else 1
+
+
+def _stage_times(report) -> dict[str, float]:
+    stages: dict[str, float] = {}
+    for step, seconds in report.step_seconds.items():
+        if step.startswith("ingest_"):
+            name = "ingest + validate " + step.removeprefix("ingest_")
+        elif "dbt" in step:
+            name = "dbt build (models + tests)"
+        elif "analytics" in step:
+            name = "publish analyst database"
+        else:
+            name = step
+        stages[name] = seconds
+    return stages
+
+
+def _print_summary(paths: DataPaths, report, timings: dict[str, float]) -> None:
+    _say("")
+    _say("Times")
+    for stage, seconds in timings.items():
+        _say(f"  {stage:<44} {seconds:7.1f} s")
+    for stage, seconds in _stage_times(report).items():
+        _say(f"    {stage:<42} {seconds:7.1f} s")
+    if paths.analytics.exists():
+        _say("")
+        _say("Rows per source (latest batch per date)")
+        _say(f"  {'source':<18} {'batches':>7} {'blocked':>7} {'loaded':>11} {'quarantined':>11}")
+        for source, batches, blocked, loaded, quarantined in _analytics_rows(paths, BATCH_TOTALS_SQL):
+            _say(f"  {source:<18} {batches:>7} {blocked:>7} {loaded:>11,} {quarantined:>11,}")
+        reasons = _analytics_rows(paths, """
+            SELECT source || '.' || table_name, reasons, count(*) FROM ingest.quarantine
+            GROUP BY ALL ORDER BY 3 DESC LIMIT 6""")
+        if reasons:
+            _say("  top quarantine reasons:")
+            for where, reason, count in reasons:
+                _say(f"    {count:>5} x {where}: {reason[:90]}")
+    failed = report.checks_failed
+    dbt_checks = [c for c in report.checks if not c.asset.startswith("raw/")]
+    _say("")
+    _say(f"Checks: {len(report.checks) - len(failed)} passed, {len(failed)} failed "
+         f"({len(report.checks) - len(dbt_checks)} boundary checks on ingestion, {len(dbt_checks)} dbt tests)")
+    for check in failed:
+        _say(f"  FAILED {check.asset}:{check.check} ({check.severity}) {check.description or ''}"[:200])
+    _say("")
+    if paths.analytics.exists():
+        _say(f"Analyst database: {paths.analytics}  (read-only snapshot, safe while pipelines run)")
+        _say(f"  duckdb -readonly {paths.analytics}")
+        _say("Example query (revenue by category, last 30 days):")
+        _say("  " + EXAMPLE_QUERY.replace("\n", "\n  "))
+        rows = _analytics_rows(paths, EXAMPLE_QUERY)
+        _say(f"  {'category':<14} {'units':>8} {'revenue':>12} {'stockout %':>10}")
+        for category, units, revenue, stockout in rows:
+            _say(f"  {category:<14} {units:>8,} {revenue:>12,.0f} {stockout:>10}")
+    _say("")
+    _say("See the runs, checks and lineage: make ui  (Dagster on http://127.0.0.1:3000)")
+
+
+# ------------------------------------------------------------------------------------------ ui
+def ui(args) -> int:
+    from orchestration.dbt import prepare_manifest
+    from orchestration.instance import ensure_dagster_home
+
+    paths = export_environment()
+    ensure_dagster_home(paths)
+    prepare_manifest()
+    paths.mlflow.mkdir(parents=True, exist_ok=True)
+    binaries = Path(sys.executable).parent
+    commands = {
+        "dagster": [str(binaries / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+                    "-h", args.host, "-p", str(args.dagster_port)],
+        "mlflow": [str(binaries / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{paths.mlflow / 'mlflow.db'}",
+                   "--default-artifact-root", str(paths.mlflow / "artifacts"), "--host", args.host,
+                   "--port", str(args.mlflow_port)],
+    }
+    processes = {name: subprocess.Popen(command, cwd=PROJECT_ROOT, env=os.environ.copy())
+                 for name, command in commands.items()}
+    _say(f"Dagster UI: http://{args.host}:{args.dagster_port}   MLflow UI: http://{args.host}:{args.mlflow_port}")
+    _say(f"data directory: {paths.root}  (Ctrl-C stops both)")
+    try:
+        while all(process.poll() is None for process in processes.values()):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    exited = {name: p.returncode for name, p in processes.items() if p.returncode not in (0, None, -2, 130)}
+    return 1 if exited else 0

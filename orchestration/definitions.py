@@ -1,0 +1,21 @@
+"""The Dagster code location: every layer's definitions merged with the shared resources.
+
+``dagster dev -w workspace.yaml`` (``make ui``) loads ``defs`` from here. Runs execute in one
+process per run (heavy libraries import once per run; warehouse writers are serialized by the
+``duckdb_warehouse`` pool, which is honoured across runs).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.perception import perception_definitions
+from orchestration.resources import default_data_directory
+from orchestration.settings import export_environment
+
+export_environment()
+
+defs = dg.Definitions.merge(
+    perception_definitions(),
+    dg.Definitions(resources={"data_dir": default_data_directory()}, executor=dg.in_process_executor),
+)

@@ -1,0 +1,157 @@
+"""Ingest assets: one per source, daily-partitioned, validated at the boundary.
+
+Each asset reads its landed batches for the run's partition(s), validates them
+(``data_quality.boundary``), replaces those dates in ``raw.*`` and the quarantine, and reports
+three checks on itself:
+
+- ``batches_complete`` (blocking): every batch was structurally usable; a blocked batch names its
+  file and problem, and nothing downstream runs on it;
+- ``rows_valid``: the Great Expectations suite's row-level results; quarantined rows are expected in
+  real data, so this warns only when the share of rejected rows is unusual;
+- ``landed_reconciles`` (blocking): for every batch, rows landed = loaded + quarantined, counted in
+  the tables themselves.
+
+A history backfill is one run (``BackfillPolicy.single_run``): validation runs once over the whole
+range, not 365 times.
+"""
+
+
+import dagster as dg
+
+from data_quality.contracts import SOURCES, SourceContract
+from orchestration.partitions import DAILY, partition_dates
+from orchestration.resources import DataDirectory
+from orchestration.warehouse import WAREHOUSE_POOL
+
+GROUP = "perception"
+ROWS_VALID_MAX_SHARE = 0.01  # more than 1% of rows quarantined is unusual for these sources
+MASTER_SOURCE = "catalog"  # products, channels: the reference every other source is checked against
+
+
+def raw_asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+MASTER_KEYS = [raw_asset_key(t.table) for t in SOURCES[MASTER_SOURCE].tables]
+
+
+def _check_specs(key: dg.AssetKey, contract: SourceContract) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("batches_complete", asset=key, blocking=True,
+                          description=f"Every {contract.system} batch has its manifest, files, encoding and columns "
+                                      f"as the contract says; blocked batches are named with their problem."),
+        dg.AssetCheckSpec("rows_valid", asset=key,
+                          description=f"Great Expectations row-level suite for this table; warns when more than "
+                                      f"{ROWS_VALID_MAX_SHARE:.0%} of rows are quarantined."),
+        dg.AssetCheckSpec("landed_reconciles", asset=key, blocking=True,
+                          description="For every batch, rows landed = rows loaded + rows quarantined, counted in "
+                                      "raw and ingest.quarantine."),
+    ]
+
+
+def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
+    """One step per source (its files share a manifest), one asset per raw table."""
+    deps = [] if contract.name == MASTER_SOURCE else MASTER_KEYS
+    specs = [
+        dg.AssetSpec(
+            raw_asset_key(table.table),
+            group_name=GROUP,
+            deps=deps,
+            kinds={"duckdb", table.format},
+            tags={"layer": "perception", "source": contract.name},
+            description=f"{table.description}. From landing/{contract.name}/<date>/{table.file_name} "
+                        f"({contract.system}), validated at the boundary.",
+            metadata={"landing_file": f"landing/{contract.name}/<YYYY-MM-DD>/{table.file_name}",
+                      "source_system": contract.system,
+                      "dagster/column_schema": dg.TableSchema(columns=[
+                          dg.TableColumn(c.name, c.type, description=c.description or None) for c in table.columns])},
+        )
+        for table in contract.tables
+    ]
+    checks = [check for spec in specs for check in _check_specs(spec.key, contract)]
+
+    @dg.multi_asset(
+        name=f"ingest_{contract.name}",
+        specs=specs,
+        check_specs=checks,
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        description=f"Ingest the {contract.system} batches ({contract.name}).",
+    )
+    def ingest(context: dg.AssetExecutionContext, data_dir: DataDirectory):
+        from data_quality.boundary import validate_source
+        from orchestration.warehouse import reconcile, reference_data, store_validation
+
+        paths = data_dir.paths
+        dates = partition_dates(context)
+        context.log.info(f"validating {len(dates)} {contract.name} batch(es) {dates[0]} .. {dates[-1]}")
+        result = validate_source(paths.landing, contract, dates, reference_data(paths.warehouse))
+        store_validation(paths.warehouse, result, context.run_id)
+        balance = reconcile(paths.warehouse, contract.name, dates)
+        blocked = result.blocked
+        for outcome in blocked:
+            context.log.error(f"blocked {contract.name} batch {outcome.batch_date}: {outcome.message}")
+        unbalanced = balance[~balance["balanced"]]
+        for table in contract.tables:
+            yield from _table_results(contract, table.table, result, blocked, unbalanced, balance)
+
+    return ingest
+
+
+def _table_results(contract, table, result, blocked, unbalanced, balance):
+    key = raw_asset_key(table)
+    quarantine = result.quarantine[result.quarantine["table_name"] == table]
+    loaded = len(result.loaded.get(table, []))
+    landed = loaded + len(quarantine)
+    yield dg.MaterializeResult(asset_key=key, metadata={
+        "batches": len(result.batches),
+        "batches_blocked": len(blocked),
+        "rows_landed": landed,
+        "rows_loaded": loaded,
+        "rows_quarantined": len(quarantine),
+        "dagster/row_count": loaded,
+    })
+    yield dg.AssetCheckResult(
+        asset_key=key,
+        check_name="batches_complete",
+        passed=not blocked,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=("all batches usable" if not blocked else
+                     f"{len(blocked)} blocked {contract.name} batch(es); first {blocked[0].batch_date}: "
+                     f"{blocked[0].message}"),
+        metadata={"blocked": dg.MetadataValue.json(
+            [{"batch_date": str(b.batch_date), "problems": b.problems} for b in blocked[:50]])},
+    )
+    share = len(quarantine) / landed if landed else 0.0
+    stats = [s for s in result.expectation_stats if s.table == table]
+    failing = sorted((s for s in stats if s.failed_rows), key=lambda s: -s.failed_rows)
+    yield dg.AssetCheckResult(
+        asset_key=key,
+        check_name="rows_valid",
+        passed=share <= ROWS_VALID_MAX_SHARE,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(quarantine)} of {landed} rows quarantined ({share:.3%})",
+        metadata={
+            "quarantined_share": share,
+            "expectations_evaluated": len(stats),
+            "failed_expectations": dg.MetadataValue.json(
+                [{"expectation": s.expectation, "reason": s.reason, "rows": s.failed_rows} for s in failing]),
+        },
+    )
+    yield dg.AssetCheckResult(
+        asset_key=key,
+        check_name="landed_reconciles",
+        passed=unbalanced.empty,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=("landed = loaded + quarantined for every batch" if unbalanced.empty else
+                     f"{len(unbalanced)} {contract.name} batch(es) do not reconcile, first "
+                     f"{unbalanced.iloc[0]['batch_date']}"),
+        metadata={"rows_landed": int(balance["rows_landed"].sum()),
+                  "rows_loaded": int(balance["rows_loaded"].sum()),
+                  "rows_quarantined": int(balance["rows_quarantined"].sum())},
+    )
+
+
+def ingest_assets() -> list[dg.AssetsDefinition]:
+    return [build_ingest_asset(contract) for contract in SOURCES.values()]
