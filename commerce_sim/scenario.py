@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.yaml"
 
@@ -28,6 +28,17 @@ class ScenarioError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _ranges_are_ordered(cls, value, info: ValidationInfo):
+        """Every (low, high) pair in the schema must have low <= high (two have stricter rules of their own)."""
+        if info.field_name in ("price_range", "elasticity_bounds"):
+            return value
+        if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+            if value[0] > value[1]:
+                raise ValueError(f"must be [low, high] with low <= high, got {list(value)}")
+        return value
 
 
 class CategorySpec(_Strict):
@@ -166,7 +177,7 @@ class CompetitorSpec(_Strict):
     mean_reversion: Probability = 0.03
     price_war_rate: Probability = 0.01
     price_war_depth: tuple[Probability, Probability] = (0.1, 0.25)
-    price_war_days: tuple[int, int] = (5, 21)
+    price_war_days: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (5, 21)
     coverage: Probability = 0.85
     scrape_failure_rate: Probability = 0.03
 
@@ -176,8 +187,8 @@ class PromotionSpec(_Strict):
 
     rate_per_product_month: Annotated[float, Field(ge=0.0, le=10.0)] = 0.25
     discount_range: tuple[Probability, Probability] = (0.1, 0.3)
-    duration_days: tuple[int, int] = (3, 10)
-    lead_days: tuple[int, int] = (3, 21)
+    duration_days: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (3, 10)
+    lead_days: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (3, 21)
     channel_specific_share: Probability = 0.3
 
 
@@ -204,9 +215,14 @@ class SessionSpec(_Strict):
 
 
 class InventorySpec(_Strict):
-    """(s, S) replenishment in days of cover, computed from a trailing average of sales."""
+    """Periodic-review (s, S) replenishment in days of cover, from a trailing average of sales.
+
+    Each warehouse reviews its stock every ``review_every_days`` (on its own weekday) and orders up
+    to ``order_up_to_days`` of cover when the position is below ``reorder_point_days``.
+    """
 
     initial_days_of_cover: PositiveFloat = 30.0
+    review_every_days: Annotated[int, Field(ge=1, le=60)] = 7
     reorder_point_days: PositiveFloat = 9.0
     order_up_to_days: PositiveFloat = 28.0
     forecast_window_days: Annotated[int, Field(ge=1, le=90)] = 14

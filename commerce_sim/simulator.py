@@ -27,7 +27,7 @@ from commerce_sim.defects import inject_defects
 from commerce_sim.export import LandingWriter
 from commerce_sim.orders import DaySales, build_orders
 from commerce_sim.scenario import Scenario
-from commerce_sim.state import Pipeline, Promotion, SimState, load_state, save_state
+from commerce_sim.state import Pipeline, Promotion, SimState, StateError, load_state, save_state
 from commerce_sim.truth import TruthWriter
 from commerce_sim.world import (
     Customers,
@@ -38,6 +38,8 @@ from commerce_sim.world import (
     email_hash,
     new_customers,
 )
+
+__all__ = ["AdvanceSummary", "DayResult", "Simulator", "StateError"]
 
 STATE_DIR = "state"
 PURCHASE_ORDER_COLUMNS = ["po_id", "product_id", "warehouse_id", "quantity", "unit_cost", "ordered_on", "expected_on"]
@@ -359,7 +361,8 @@ class Simulator:
         n_products, n_warehouses = s.on_hand.shape
         daily = s.sales_history.mean(axis=0)[:, None] * s.world.stock_share[None, :]
         position = s.on_hand + s.pipeline.on_order(n_products, n_warehouses)
-        reorder = position < spec.reorder_point_days * daily
+        reviewing = (t + np.arange(n_warehouses)) % spec.review_every_days == 0
+        reorder = (position < spec.reorder_point_days * daily) & reviewing[None, :]
         quantity = np.ceil(spec.order_up_to_days * daily - position).astype(np.int64)
         p_idx, w_idx = np.nonzero(reorder & (quantity > 0))
         if p_idx.size == 0:

@@ -97,7 +97,8 @@ class World:
 
 
 def customer_id(index: np.ndarray | int) -> np.ndarray:
-    return np.char.add("C", np.char.zfill(np.asarray(index).astype(str), 7))
+    values = np.atleast_1d(np.asarray(index))
+    return np.array([f"C{int(i):07d}" for i in values], dtype=object)
 
 
 def email_hash(index: np.ndarray) -> np.ndarray:

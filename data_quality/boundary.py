@@ -133,7 +133,11 @@ def _record_json(frame: pd.DataFrame, columns: list[str]) -> list[str]:
             return value.tolist()
         return value
 
-    return [json.dumps({c: clean(v) for c, v in zip(columns, row) if v is not None}, default=str, ensure_ascii=False)
+    def missing(value) -> bool:  # pandas 3 holds empty text as NaN: NaN is not JSON, so it is left out like None
+        return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+    return [json.dumps({c: clean(v) for c, v in zip(columns, row) if not missing(v)}, default=str,
+                       ensure_ascii=False)
             for row in frame[columns].itertuples(index=False, name=None)]
 
 
@@ -141,7 +145,9 @@ def _quarantine_rows(source: str, table: TableContract, frame: pd.DataFrame, rea
                      failed: list[str]) -> pd.DataFrame:
     records = _record_json(frame, table.column_names)
     raw = frame[RAW_TEXT].tolist() if RAW_TEXT in frame else [None] * len(frame)
-    records = [json.dumps({"_raw_text": r}, ensure_ascii=False) if r else rec for rec, r in zip(records, raw)]
+    # Only rows that could not be parsed have raw text; the others hold NaN (pandas 3), which is truthy.
+    records = [json.dumps({"_raw_text": r}, ensure_ascii=False) if isinstance(r, str) and r else rec
+               for rec, r in zip(records, raw)]
     return pd.DataFrame({
         "source": source,
         "table_name": table.table,

@@ -135,17 +135,40 @@ def _convert(values: pd.Series, type_: str) -> tuple[pd.Series, np.ndarray]:
     raise ValueError(f"unknown contract type {type_!r}")
 
 
+def _decoded(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Bytes (a Parquet BINARY column) as text: valid UTF-8 is decoded, anything else is marked undecodable."""
+    binary = (bytes, bytearray, memoryview)
+    if (values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in ("bytes", "mixed")
+            or not any(isinstance(v, binary) for v in values)):
+        return values, np.zeros(len(values), dtype=bool)
+    out, undecodable = [], []
+    for value in values:
+        bad = False
+        if isinstance(value, binary):
+            try:
+                value = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                value, bad = None, True
+        out.append(value)
+        undecodable.append(bad)
+    return pd.Series(out, index=values.index, dtype=object), np.array(undecodable, dtype=bool)
+
+
 def coerce(frame: pd.DataFrame, contract: TableContract) -> tuple[pd.DataFrame, pd.Series]:
     """Typed copy of ``frame`` and, per row, the type errors found (None when none)."""
     typed = frame.copy()
-    reasons = pd.Series(None, index=frame.index, dtype=object)
+    reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)  # Series(None) is NaN in pandas 3
     for column in contract.columns:
-        converted, failed = _convert(frame[column.name], column.type)
+        values, undecodable = _decoded(frame[column.name])
+        converted, failed = _convert(values, column.type)
+        failed = failed | undecodable
         typed[column.name] = converted
         if failed.any():
             raw = frame[column.name][failed]
-            messages = [f"{column.name}: expected {column.type}, got {_show(v)}" for v in raw]
-            reasons[failed] = [f"{old}; {new}" if old else new for old, new in zip(reasons[failed], messages)]
+            messages = [f"{column.name}: expected {column.type}, got {_show(v)}"
+                        + (" (not valid UTF-8)" if bad else "") for v, bad in zip(raw, undecodable[failed])]
+            reasons[failed] = [f"{old}; {new}" if isinstance(old, str) else new
+                               for old, new in zip(reasons[failed], messages)]
     return typed, reasons
 
 

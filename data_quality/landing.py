@@ -186,7 +186,10 @@ def _check_columns(batch: LandedBatch, table: TableContract, path: Path, columns
     if extra:
         batch.problems.append(f"{path}: unexpected column(s) {', '.join(extra)} — schema drift; update the "
                               f"{table.source} contract if the change is intended")
-    return not (duplicated or missing)
+    # Missing columns block the batch, but the rows are still read (missing values empty) so that they can be
+    # quarantined with the batch problem instead of vanishing from the landed count. Duplicated names cannot be
+    # mapped to contract columns unambiguously.
+    return not duplicated
 
 
 def _finish(frame: pd.DataFrame, table: TableContract, row_numbers, parse_errors=None, raw=None) -> pd.DataFrame:
@@ -203,12 +206,14 @@ def _parse_csv(batch, table, path, payload) -> pd.DataFrame | None:
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
     if not _check_columns(batch, table, path, header):
         return None
-    try:  # fast path: well-formed CSV
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                            on_bad_lines="error", engine="c")
-        return _finish(frame, table, range(1, len(frame) + 1), None)
-    except (pd.errors.ParserError, ValueError):
-        pass
+    # pandas rejects lines with too many fields but silently pads lines with too few: check every width first.
+    if all(len(record) == len(header) for record in csv.reader(io.StringIO(text))):
+        try:  # fast path: well-formed CSV
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                                on_bad_lines="error", engine="c")
+            return _finish(frame, table, range(1, len(frame) + 1), None)
+        except (pd.errors.ParserError, ValueError):
+            pass
     rows, errors, raw = [], [], []
     reader = csv.reader(io.StringIO(text))
     next(reader)
@@ -227,14 +232,21 @@ def _parse_csv(batch, table, path, payload) -> pd.DataFrame | None:
 
 def _parse_jsonl(batch, table, path, payload) -> pd.DataFrame | None:
     text = _decode(path, payload)
+    fast = _parse_jsonl_fast(payload)
+    if fast is not None:
+        present = list(fast.columns) + [c for c in table.column_names
+                                        if c not in fast.columns and not table.column(c).required]
+        if not _check_columns(batch, table, path, present):
+            return None
+        return _finish(fast, table, range(1, len(fast) + 1))
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     elif lines:
         try:
             json.loads(lines[-1])
-        except ValueError:
-            raise _Unreadable(f"last line ({len(lines)}) is cut off — truncated file") from None
+        except ValueError:  # the complete lines are still read (and quarantined with the batch problem)
+            batch.problems.append(f"{path}: last line ({len(lines)}) is cut off — truncated file")
     records, errors, raw = [], [], []
     for line in lines:
         try:
@@ -268,6 +280,19 @@ def _parse_jsonl(batch, table, path, payload) -> pd.DataFrame | None:
     return _finish(frame, table, range(1, len(records) + 1), errors, raw)
 
 
+def _parse_jsonl_fast(payload: bytes) -> pd.DataFrame | None:
+    """Arrow's C++ reader for well-formed files; None sends odd files to the line-by-line parser."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    if not payload.endswith(b"\n"):
+        return None  # possibly cut off: the careful parser reports exactly where
+    try:
+        return pa_json.read_json(pa.BufferReader(payload)).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+
+
 def _parse_parquet(batch, table, path, payload) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -278,5 +303,10 @@ def _parse_parquet(batch, table, path, payload) -> pd.DataFrame | None:
         raise _Unreadable(f"unreadable Parquet file (truncated or corrupt): {error}") from None
     if not _check_columns(batch, table, path, arrow.column_names):
         return None
-    frame = arrow.to_pandas()
+    # The writer's pandas metadata is not trusted: a column it calls "str" may hold BINARY values that are not
+    # UTF-8, which pandas would fail to convert; typing (and rejecting such values) is coerce's job.
+    try:
+        frame = arrow.to_pandas(ignore_metadata=True)
+    except pa.ArrowException as error:
+        raise _Unreadable(f"unreadable Parquet file (cannot convert its columns): {error}") from None
     return _finish(frame, table, range(1, len(frame) + 1), None)

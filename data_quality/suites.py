@@ -208,6 +208,7 @@ def expectations(table: str, reference: Reference) -> list:
             unique("customer_id"),
             gxe.ExpectColumnValuesToMatchRegex(column="email_sha256", regex=r"^[0-9a-f]{32,64}$",
                                                meta={"reason": "email_sha256 is not a hex digest (raw e-mail?)"}),
+            in_set("preferred_channel", reference.channels, "unknown preferred_channel"),
             not_future("signup", "signup_date"), not_future("updated", "updated_at"),
         ],
         "sessions": lambda: [

@@ -1,13 +1,16 @@
 """Run the perception job for a range of dates through Dagster, against the persistent instance.
 
 The CLI (``ingest``, ``demo``) uses this, so its runs, checks and lineage are in the Dagster UI
-afterwards, exactly as if launched there. A range is one run (the single-run backfill policy).
+afterwards, exactly as the sensors would have launched them: a range of dates is one ingestion run
+(the single-run backfill policy), followed by one run that builds the marts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -21,6 +24,7 @@ class CheckOutcome:
 
 @dataclass
 class RunReport:
+    job: str
     run_id: str
     success: bool
     seconds: float
@@ -33,25 +37,43 @@ class RunReport:
         return [c for c in self.checks if not c.passed]
 
 
-def run_perception(start: dt.date, end: dt.date, instance=None, log_level: str = "WARNING") -> RunReport:
+def run_perception(start: dt.date, end: dt.date, instance=None, log_level: str = "WARNING",
+                   output_log: Path | None = None) -> list[RunReport]:
+    """Ingest the dates as one run, then — only if that succeeded — build the marts in a second run."""
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-    from orchestration.defs.perception import PERCEPTION_JOB
-    from orchestration.definitions import defs
+    from orchestration.defs.perception import BUILD_JOB, INGEST_JOB
     from orchestration.instance import get_instance
 
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
     instance = instance or get_instance()
-    job = defs.resolve_job_def(PERCEPTION_JOB)
-    tags = {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-            "dagster/agentic_commerce/launched_by": "cli"}
+    ingest = run_job(INGEST_JOB, instance, log_level, {
+        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()},
+        output_log)
+    if not ingest.success:
+        return [ingest]
+    return [ingest, run_job(BUILD_JOB, instance, log_level, {"agentic_commerce/after_ingest_run": ingest.run_id},
+                            output_log)]
+
+
+def run_job(name: str, instance, log_level: str = "WARNING", tags: dict[str, str] | None = None,
+            output_log: Path | None = None) -> RunReport:
+    """Execute one job in this process; tool output (dbt's progress) goes to ``output_log`` if given."""
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(name)
     started = dt.datetime.now(dt.UTC)
     # The full event log is in the Dagster UI; the terminal gets warnings and errors only.
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+    with contextlib.ExitStack() as stack:
+        if output_log is not None:
+            output_log.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(output_log.open("a"))))
+        result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False,
+                                        tags={"agentic_commerce/launched_by": "cli", **(tags or {})})
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    report = RunReport(result.run_id, result.success, seconds)
+    report = RunReport(name, result.run_id, result.success, seconds)
     for stats in instance.get_run_step_stats(result.run_id):
         if stats.start_time and stats.end_time:
             report.step_seconds[stats.step_key] = stats.end_time - stats.start_time

@@ -1,32 +1,16 @@
 -- One row per scraped competitor offer and day, next to our own effective price that day on the
 -- reference channel (var our_price_channel, default 'web').
-with offers as (
-    select * from {{ ref('stg_scraper__competitor_prices') }}
-),
-
-ours as (
-    select date_day, product_id, price, regular_price
-    from {{ ref('int_prices_daily') }}
-    where channel_id = '{{ var("our_price_channel") }}'
-)
-
 select
-    offers.price_date                                       as date,
-    offers.product_id,
-    offers.competitor,
-    offers.competitor_sku,
-    offers.scraped_at,
-    offers.competitor_price,
-    offers.currency,
-    offers.in_stock,
-    ours.price                                              as our_price,
-    ours.regular_price                                      as our_regular_price,
-    ours.price / nullif(offers.competitor_price, 0)         as price_index,
-    coalesce(
-        offers.competitor_price > 5 * ours.price or offers.competitor_price < ours.price / 5,
-        false
-    )                                                       as is_suspect_price
-from offers
-left join ours
-    on offers.product_id = ours.product_id
-    and offers.price_date = ours.date_day
+    price_date          as date,
+    product_id,
+    competitor,
+    competitor_sku,
+    scraped_at,
+    competitor_price,
+    currency,
+    in_stock,
+    our_price,
+    our_regular_price,
+    price_index,
+    is_suspect_price
+from {{ ref('int_competitor_offers') }}

@@ -14,7 +14,8 @@ competitor as (
         price_date,
         product_id,
         min(competitor_price) as competitor_price
-    from {{ ref('stg_scraper__competitor_prices') }}
+    from {{ ref('int_competitor_offers') }}
+    where not is_suspect_price
     group by price_date, product_id
 ),
 

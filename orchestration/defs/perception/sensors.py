@@ -117,3 +117,19 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         return requests
 
     return landing_batches_sensor
+
+
+def build_after_ingest_sensor(ingest_job, build_job) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        name="build_marts_after_ingest",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[ingest_job],
+        request_job=build_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Rebuilds the marts and republishes the analyst database after each successful ingestion run.",
+    )
+    def build_marts_after_ingest(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}",
+                             tags={"agentic_commerce/after_ingest_run": context.dagster_run.run_id})
+
+    return build_marts_after_ingest

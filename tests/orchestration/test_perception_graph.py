@@ -1,0 +1,130 @@
+"""The perception graph materialized through Dagster on a tiny world: the end-to-end contract."""
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data_quality.contracts import SOURCES
+from tests.orchestration.conftest import DAYS, PRODUCTS
+
+pytestmark = pytest.mark.slow
+
+
+def _query(path: Path, sql: str):
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_history_is_ingested_in_one_run_and_the_marts_are_built(perception_run, paths):
+    ingest, build = perception_run
+    assert ingest.job == "ingest_landed_batches" and ingest.success, ingest.failure
+    assert build.job == "build_marts" and build.success, build.failure
+    assert not ingest.checks_failed
+    assert not [c for c in build.checks_failed if c.severity == "ERROR"]
+    assert len(ingest.checks) == 3 * sum(len(s.tables) for s in SOURCES.values())
+    assert len(build.checks) > 100  # dbt tests, shown as asset checks
+    (rows,) = _query(paths.analytics, "SELECT count(*) FROM marts.fct_daily_sales")
+    assert rows[0] == PRODUCTS * 3 * DAYS
+    statuses = _query(paths.analytics, """
+        SELECT source, count(*), bool_and(status = 'loaded'),
+               bool_and(rows_landed = rows_loaded + rows_quarantined) FROM ingest.batches GROUP BY source""")
+    assert {row[0] for row in statuses} == set(SOURCES)
+    assert all(count == DAYS and loaded and balanced for _, count, loaded, balanced in statuses)
+
+
+def test_units_in_the_marts_reconcile_with_the_loaded_order_lines(perception_run, paths):
+    with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
+        raw_units = connection.execute("SELECT sum(quantity) FROM raw.order_lines").fetchone()[0]
+        mart_units = connection.execute("SELECT sum(units) FROM marts.fct_daily_sales").fetchone()[0]
+        lines = connection.execute("SELECT count(*) FROM raw.order_lines").fetchone()[0]
+        distinct = connection.execute(
+            "SELECT count(DISTINCT (order_id, line_number)) FROM raw.order_lines").fetchone()[0]
+    assert lines == distinct
+    assert mart_units == raw_units
+
+
+def test_the_dagster_home_records_the_runs_for_the_ui(perception_run, paths):
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    assert Path(instance.root_directory) == paths.dagster_home
+    jobs = {run.job_name for run in instance.get_runs()}
+    assert {"ingest_landed_batches", "build_marts"} <= jobs
+    materialized = instance.get_materialized_partitions(dg.AssetKey(["raw", "orders"]))
+    assert len(materialized) == DAYS
+
+
+def test_rerunning_a_partition_replaces_its_rows_and_never_duplicates(perception_run, tiny_world, paths):
+    from orchestration.runner import run_perception
+
+    tables = [t.table for s in SOURCES.values() for t in s.tables]
+    count_sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM raw.{t}" for t in tables)
+    before = dict(_query(paths.warehouse, count_sql))
+    day = tiny_world.start_date + dt.timedelta(days=1)
+    reports = run_perception(day, day)
+    assert all(report.success for report in reports) and len(reports) == 2
+    assert dict(_query(paths.warehouse, count_sql)) == before
+    (attempts,) = _query(paths.warehouse, f"SELECT count(*) FROM ingest.batches WHERE batch_date = '{day}'")
+    assert attempts[0] == 2 * len(SOURCES)  # the log keeps every attempt; the status view shows the latest
+
+
+def test_a_blocked_batch_fails_its_check_and_nothing_downstream_runs(perception_run, tiny_world, paths, tmp_path):
+    from orchestration.runner import run_perception
+
+    day = tiny_world.start_date + dt.timedelta(days=2)
+    prices = paths.landing / "prices" / day.isoformat() / "prices.csv"
+    backup = tmp_path / "prices.csv"
+    shutil.copy(prices, backup)
+    published_before = _query(paths.analytics, "SELECT max(published_at) FROM main._published")[0][0]
+    rows_before = _query(paths.warehouse, f"SELECT count(*) FROM raw.prices WHERE _batch_date = '{day}'")[0][0]
+    lines = prices.read_text().splitlines()
+    prices.write_text("\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n")  # drop 'currency'
+    try:
+        reports = run_perception(day, day)
+        assert len(reports) == 1 and not reports[0].success  # the marts were not rebuilt
+        failed = {(c.asset, c.check): c for c in reports[0].checks_failed}
+        check = failed[("raw/prices", "batches_complete")]
+        assert "prices.csv" in check.description and "missing column(s) currency" in check.description
+        assert _query(paths.analytics, "SELECT max(published_at) FROM main._published")[0][0] == published_before
+        # The previously loaded version of that batch is kept; the rejected rows are quarantined.
+        assert _query(paths.warehouse, f"SELECT count(*) FROM raw.prices WHERE _batch_date = '{day}'")[0][0] \
+            == rows_before
+        quarantined = _query(paths.warehouse, f"""
+            SELECT count(*), min(reasons) FROM ingest.quarantine WHERE source = 'prices' AND batch_date = '{day}'""")
+        assert quarantined[0][0] == len(lines) - 1 and quarantined[0][1].startswith("batch blocked")
+    finally:
+        shutil.copy(backup, prices)
+    reports = run_perception(day, day)
+    assert [r.success for r in reports] == [True, True]
+
+
+def test_analysts_query_the_published_database_while_a_writer_holds_the_warehouse(perception_run, paths):
+    duckdb_cli = Path(sys.executable).parent / "duckdb"
+    query = "SELECT count(*) FROM fct_daily_sales"
+    with duckdb.connect(str(paths.warehouse)):  # a pipeline step writing right now
+        analyst = subprocess.run([str(duckdb_cli), "-readonly", str(paths.analytics), "-csv", "-c", query],
+                                 capture_output=True, text=True, timeout=60)
+        assert analyst.returncode == 0, analyst.stderr
+        assert analyst.stdout.strip().splitlines()[-1] == str(PRODUCTS * 3 * DAYS)
+        blocked = subprocess.run([str(duckdb_cli), "-readonly", str(paths.warehouse), "-c", "SELECT 1"],
+                                 capture_output=True, text=True, timeout=60)
+        assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()
+
+
+def test_publishing_never_disturbs_an_open_analyst_session(perception_run, paths):
+    from orchestration.publish import publish_analytics
+
+    with duckdb.connect(str(paths.analytics), read_only=True) as session:
+        before = session.execute("SELECT count(*) FROM fct_daily_sales").fetchone()[0]
+        summary = publish_analytics(paths.warehouse, paths.analytics, run_id="test")
+        assert session.execute("SELECT count(*) FROM fct_daily_sales").fetchone()[0] == before
+    assert summary.tables["marts.fct_daily_sales"] == before
+    assert _query(paths.analytics, "SELECT run_id FROM main._published")[0][0] == "test"
+    comments = _query(paths.analytics, """
+        SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fct_daily_sales' AND comment IS NOT NULL""")
+    assert comments[0][0] >= 10  # dbt column docs travel with the snapshot
