@@ -161,6 +161,26 @@ def _quarantine_rows(source: str, table: TableContract, frame: pd.DataFrame, rea
     }, columns=QUARANTINE_COLUMNS)
 
 
+def _exact_duplicates(typed: pd.DataFrame, table: TableContract, checkable: np.ndarray) -> dict[int, int]:
+    """Rows that repeat an earlier row of the same batch value for value: index -> first copy's row number.
+
+    A system that re-sends a record has not sold twice: the first copy loads and the copies are
+    quarantined. Rows that share a key but differ are a real conflict, left to the uniqueness
+    expectation, which quarantines every one of them.
+    """
+    if not table.key:
+        return {}
+    columns = table.column_names + [BATCH_DATE]
+    candidates = typed.loc[checkable, columns]
+    repeated = candidates.duplicated(keep=False)
+    if not repeated.any():
+        return {}
+    hashes = pd.util.hash_pandas_object(candidates[repeated].astype(str), index=False)
+    first_row = typed.loc[hashes.index, ROW_NUMBER].groupby(hashes.to_numpy()).transform("first")
+    later = candidates[repeated].duplicated(keep="first")
+    return {int(i): int(first_row[i]) for i in later[later].index}
+
+
 def _tagged(batch: LandedBatch, name: str) -> pd.DataFrame:
     landed = batch.tables[name]
     frame = landed.frame.copy()
@@ -200,8 +220,13 @@ def validate_source(landing_root: Path, contract: SourceContract, dates: list[dt
         typed, type_reasons = coerce(raw, table)
         # A row that cannot be parsed or typed is quarantined for that reason alone.
         first_reason = raw[PARSE_ERROR].astype(object).where(raw[PARSE_ERROR].notna(), type_reasons)
-        first_kind = np.where(raw[PARSE_ERROR].notna(), "parse_error", "type_mismatch")
-        checkable = first_reason.isna().to_numpy()
+        first_kind = np.where(raw[PARSE_ERROR].notna(), "parse_error", "type_mismatch").astype(object)
+        checkable = first_reason.isna().to_numpy().copy()
+        resent = _exact_duplicates(typed, table, checkable)
+        for index, original in resent.items():
+            first_reason.iat[index] = f"exact duplicate of row {original} in the batch (re-sent); the first copy loads"
+            first_kind[index] = "exact_duplicate"
+            checkable[index] = False
         frame = typed.loc[checkable, table.column_names + [BATCH_DATE]].copy()
         for name, values in derived_columns(table.table, frame, reference).items():
             frame[name] = values

@@ -232,7 +232,7 @@ def _parse_csv(batch, table, path, payload) -> pd.DataFrame | None:
 
 def _parse_jsonl(batch, table, path, payload) -> pd.DataFrame | None:
     text = _decode(path, payload)
-    fast = _parse_jsonl_fast(payload)
+    fast = _parse_jsonl_fast(payload, table)
     if fast is not None:
         present = list(fast.columns) + [c for c in table.column_names
                                         if c not in fast.columns and not table.column(c).required]
@@ -280,15 +280,21 @@ def _parse_jsonl(batch, table, path, payload) -> pd.DataFrame | None:
     return _finish(frame, table, range(1, len(records) + 1), errors, raw)
 
 
-def _parse_jsonl_fast(payload: bytes) -> pd.DataFrame | None:
-    """Arrow's C++ reader for well-formed files; None sends odd files to the line-by-line parser."""
+def _parse_jsonl_fast(payload: bytes, table: TableContract) -> pd.DataFrame | None:
+    """Arrow's C++ reader for well-formed files; None sends odd files to the line-by-line parser.
+
+    Dates and timestamps are read as text, as written (Arrow would otherwise parse them and a
+    quarantined record would no longer show the value the source sent).
+    """
     import pyarrow as pa
     import pyarrow.json as pa_json
 
     if not payload.endswith(b"\n"):
         return None  # possibly cut off: the careful parser reports exactly where
+    as_text = pa.schema([(c.name, pa.string()) for c in table.columns if c.type in ("date", "timestamp")])
+    options = pa_json.ParseOptions(explicit_schema=as_text, unexpected_field_behavior="infer")
     try:
-        return pa_json.read_json(pa.BufferReader(payload)).to_pandas()
+        return pa_json.read_json(pa.BufferReader(payload), parse_options=options).to_pandas()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
 

@@ -103,12 +103,23 @@ def cells(file: str, *edits: Cell) -> RowCase:
     return RowCase(file, edit, expected, values)
 
 
-def duplicate(file: str, row: int, key: str) -> RowCase:
-    def edit(rows, batch_date):
-        return rows[: row + 1] + [dict(rows[row])] + rows[row + 1:]
+def _conflicting(value):
+    if isinstance(value, bool) or value is None:
+        return "X"
+    if isinstance(value, (int, float)):
+        return value + 1
+    return f"{value}X"
 
-    reason = f"duplicate {key} within the batch"
-    return RowCase(file, edit, {row + 1: [reason], row + 2: [reason]})
+
+def duplicate(file: str, row: int, key: str, differing_column: str) -> RowCase:
+    """A row re-sent value for value (the first copy loads) and a copy that conflicts (none loads)."""
+    def edit(rows, batch_date):
+        conflict = dict(rows[row], **{differing_column: _conflicting(rows[row].get(differing_column))})
+        return rows[: row + 1] + [dict(rows[row]), conflict] + rows[row + 1:]
+
+    conflict = f"duplicate {key} within the batch"
+    return RowCase(file, edit, {row + 1: [conflict], row + 2: [f"exact duplicate of row {row + 1}"],
+                                row + 3: [conflict]})
 
 
 def _missing(column):
@@ -209,7 +220,7 @@ SPECS: dict[str, Spec] = {
                          Cell(2, "image_count", 3.5), Cell(3, "updated_at", "yesterday")),
         negative=cells("products.jsonl", Cell(0, "list_price", -5.0, "list_price must be positive and below 100,000")),
         absurd=cells("products.jsonl", Cell(0, "list_price", 1e9, "list_price must be positive and below 100,000")),
-        duplicate=duplicate("products.jsonl", 2, "product_id"),
+        duplicate=duplicate("products.jsonl", 2, "product_id", "name"),
         # The catalog is where product ids come from: it cannot reference an unknown one. The nearest reference
         # violation is a value outside the catalog's own vocabulary.
         unknown_reference=cells("products.jsonl",
@@ -224,7 +235,7 @@ SPECS: dict[str, Spec] = {
                          Cell(2, "unit_price", "12,99")),
         negative=cells("order_lines.csv", Cell(0, "quantity", -1, "quantity must be between 1 and 1000")),
         absurd=cells("order_lines.csv", Cell(0, "quantity", 100_000, "quantity must be between 1 and 1000")),
-        duplicate=duplicate("order_lines.csv", 2, "order_id, line_number"),
+        duplicate=duplicate("order_lines.csv", 2, "order_id, line_number", "promo_id"),
         unknown_reference=cells("order_lines.csv", Cell(0, "product_id", "P99999", UNKNOWN_PRODUCT)),
         missing_column="quantity",
         future_date=cells("orders.csv", Cell(0, "ordered_at", month_after_batch, "ordered_at " + IN_FUTURE)),
@@ -238,7 +249,7 @@ SPECS: dict[str, Spec] = {
                        Cell(0, "on_hand", -5, "on_hand must be between 0 and 10,000,000")),
         absurd=cells("inventory_snapshot.parquet",
                      Cell(0, "on_hand", 100_000_000, "on_hand must be between 0 and 10,000,000")),
-        duplicate=duplicate("inventory_snapshot.parquet", 2, "warehouse_id, product_id"),
+        duplicate=duplicate("inventory_snapshot.parquet", 2, "warehouse_id, product_id", "on_hand"),
         unknown_reference=cells("inventory_snapshot.parquet", Cell(0, "product_id", "P99999", UNKNOWN_PRODUCT)),
         missing_column="on_hand",
         # The snapshot must carry exactly the batch date (a future one is reported as "differs from the batch
@@ -253,11 +264,12 @@ SPECS: dict[str, Spec] = {
         wrong_type=cells("prices.csv", Cell(0, "price", "abc"), Cell(1, "price_date", "not-a-date")),
         negative=cells("prices.csv", Cell(0, "price", -5.0, PRICE)),
         absurd=cells("prices.csv", Cell(0, "price", 1e9, PRICE)),
-        duplicate=duplicate("prices.csv", 2, "product_id, channel"),
+        duplicate=duplicate("prices.csv", 2, "product_id, channel", "promo_id"),
         unknown_reference=cells("prices.csv", Cell(0, "product_id", "P99999", UNKNOWN_PRODUCT)),
         missing_column="price",
         # A price list is for its own day: any other date (a future one included) is rejected as such.
-        future_date=cells("prices.csv", Cell(0, "price_date", month_after_batch, "price_date differs from the batch date")),
+        future_date=cells("prices.csv",
+                          Cell(0, "price_date", month_after_batch, "price_date differs from the batch date")),
         text=("prices.csv", 1, "currency"),
     ),
     "competitor_prices": Spec(
@@ -268,10 +280,11 @@ SPECS: dict[str, Spec] = {
         absurd=cells("competitor_prices.jsonl", Cell(
             0, "price", lambda old, _: round(old * 100, 2),
             "competitor price is less than 0.2x or more than 5x our list price (scrape error)")),
-        duplicate=duplicate("competitor_prices.jsonl", 2, "competitor, product_id"),
+        duplicate=duplicate("competitor_prices.jsonl", 2, "competitor, product_id", "competitor_sku"),
         unknown_reference=cells("competitor_prices.jsonl", Cell(0, "product_id", "P99999", UNKNOWN_PRODUCT)),
         missing_column="price",
-        future_date=cells("competitor_prices.jsonl", Cell(0, "scraped_at", month_after_batch, "scraped_at " + IN_FUTURE)),
+        future_date=cells("competitor_prices.jsonl",
+                          Cell(0, "scraped_at", month_after_batch, "scraped_at " + IN_FUTURE)),
         text=("competitor_prices.jsonl", 1, "competitor"),
     ),
     "customers": Spec(
@@ -283,7 +296,7 @@ SPECS: dict[str, Spec] = {
         negative=cells("customers.parquet", Cell(0, "segment", None, "segment is missing")),
         absurd=cells("customers.parquet", Cell(0, "email_sha256", "jane.doe@example.com",
                                                "email_sha256 is not a hex digest (raw e-mail?)")),
-        duplicate=duplicate("customers.parquet", 2, "customer_id"),
+        duplicate=duplicate("customers.parquet", 2, "customer_id", "region"),
         # No product on a profile: the reference it carries is the preferred channel.
         unknown_reference=cells("customers.parquet",
                                 Cell(0, "preferred_channel", "carrier-pigeon", "unknown preferred_channel")),
@@ -298,7 +311,7 @@ SPECS: dict[str, Spec] = {
         wrong_type=cells("sessions.parquet", Cell(0, "page_views", "abc"), Cell(1, "started_at", "not-a-date")),
         negative=cells("sessions.parquet", Cell(0, "page_views", -3, "page_views outside [1, 10000]")),
         absurd=cells("sessions.parquet", Cell(0, "page_views", 1_000_000, "page_views outside [1, 10000]")),
-        duplicate=duplicate("sessions.parquet", 2, "session_id"),
+        duplicate=duplicate("sessions.parquet", 2, "session_id", "device"),
         # Sessions carry no product; their cart events do.
         unknown_reference=cells("cart_events.jsonl", Cell(0, "product_id", "P99999", UNKNOWN_PRODUCT)),
         missing_column="page_views",
@@ -312,7 +325,7 @@ SPECS: dict[str, Spec] = {
         wrong_type=cells("promotions.csv", Cell(0, "discount_pct", "abc"), Cell(0, "starts_on", "not-a-date")),
         negative=cells("promotions.csv", Cell(0, "discount_pct", -10.0, "discount_pct must be above 0 and at most 90")),
         absurd=cells("promotions.csv", Cell(0, "discount_pct", 500.0, "discount_pct must be above 0 and at most 90")),
-        duplicate=duplicate("promotions.csv", 0, "promo_id"),
+        duplicate=duplicate("promotions.csv", 0, "promo_id", "promo_type"),
         unknown_reference=cells("promotions.csv", Cell(0, "product_id", "P99999", UNKNOWN_PRODUCT)),
         missing_column="discount_pct",
         future_date=cells("promotions.csv", Cell(0, "updated_at", month_after_batch, "updated_at " + IN_FUTURE)),
@@ -422,8 +435,8 @@ def check_balanced(landing, source: str, result, db: Path) -> None:
     assert len(balance) == 2
     assert balance["balanced"].all(), balance.to_dict("records")
     with connect(db, read_only=True) as connection:
-        in_raw = sum(connection.execute(f"SELECT count(*) FROM raw.{t.table} WHERE _batch_date = ?", [day1]).fetchone()[0]
-                     for t in SOURCES[source].tables)
+        in_raw = sum(connection.execute(f"SELECT count(*) FROM raw.{t.table} WHERE _batch_date = ?",
+                                        [day1]).fetchone()[0] for t in SOURCES[source].tables)
     assert in_raw == first.rows_loaded
 
 
