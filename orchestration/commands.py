@@ -277,8 +277,8 @@ def _print_summary(paths: DataPaths, reports, timings: dict[str, float]) -> None
         for source, batches, blocked, loaded, quarantined in _analytics_rows(paths, BATCH_TOTALS_SQL):
             _say(f"  {source:<18} {batches:>7} {blocked:>7} {loaded:>11,} {quarantined:>11,}")
         reasons = _analytics_rows(paths, """
-            SELECT source || '.' || table_name, reasons, count(*) FROM ingest.quarantine
-            GROUP BY ALL ORDER BY 3 DESC LIMIT 6""")
+            SELECT source || '.' || table_name, regexp_replace(reasons, 'row [0-9]+', 'row N', 'g'), count(*)
+            FROM ingest.quarantine GROUP BY ALL ORDER BY 3 DESC LIMIT 6""")
         if reasons:
             _say("  top quarantine reasons:")
             for where, reason, count in reasons:
