@@ -10,11 +10,11 @@ RUN := $(UV) run --frozen --no-sync
 CLI := $(RUN) agentic-commerce
 export AGENTIC_COMMERCE_DATA_DIR ?= $(CURDIR)/data
 
-# Options for `make demo`, e.g. `make demo DAYS=60 PRODUCTS=50`.
+# Options for `make demo`, e.g. `make demo DAYS=60 PRODUCTS=50 FRESH=1`.
 DAYS ?=
 PRODUCTS ?=
 SCENARIO ?=
-DEMO_ARGS := $(if $(DAYS),--days $(DAYS)) $(if $(PRODUCTS),--products $(PRODUCTS)) $(if $(SCENARIO),--scenario $(SCENARIO))
+DEMO_ARGS := $(if $(DAYS),--days $(DAYS)) $(if $(PRODUCTS),--products $(PRODUCTS)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(FRESH),--fresh)
 PYTEST_ARGS ?=
 
 .PHONY: help install demo test test-fast ui clean

@@ -77,7 +77,6 @@ class Simulator:
         rng = np.random.default_rng(scenario.seed)
         world = build_world(scenario, rng)
         n_products, n_channels = world.params.base_units.shape
-        n_warehouses = len(world.warehouse_ids)
         window = scenario.inventory.forecast_window_days
         daily = world.params.base_units.sum(axis=1)
         on_hand = np.round(daily[:, None] * scenario.inventory.initial_days_of_cover * world.stock_share[None, :])

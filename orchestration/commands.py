@@ -96,8 +96,17 @@ def _landed_dates(paths: DataPaths) -> list[dt.date]:
 
 
 def _run(start: dt.date, end: dt.date) -> list:
+    from orchestration.partitions import DAILY
     from orchestration.runner import run_perception
 
+    first = DAILY.start.date()
+    if start < first:
+        raise CliError(f"{start} is before the first daily partition {first}; set "
+                       f"AGENTIC_COMMERCE_PARTITIONS_START={start} (it must be set for `make ui` too)")
+    last = dt.date.fromisoformat(DAILY.get_last_partition_key())
+    if end > last:
+        raise CliError(f"{end} is after the last daily partition {last}: partitions follow the real calendar, "
+                       f"and the simulated world has run ahead of the calendar")
     paths = export_environment()
     log = paths.root / "logs" / f"pipeline-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
     _say(f"ingesting {start} .. {end} as one Dagster run, then building the marts (dbt output: {log}) ...")

@@ -12,7 +12,6 @@ Tolerances come from measurement with a margin; the measured values are written 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
