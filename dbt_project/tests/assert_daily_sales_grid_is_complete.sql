@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['marts', 'fct_daily_sales']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_daily_sales'}}}) }}
 -- fct_daily_sales is a full grid: one row for every product x channel x day of the date spine.
 -- Returns a row when the row count differs from products x channels x days.
 with expected as (

@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'asset_key': ['marts', 'fct_daily_sales']}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_daily_sales'}}}) }}
 -- fct_daily_sales must account for every unit and every euro in fct_order_lines: the grid covers
 -- every product, channel and day that has a sale. Returns a row when totals disagree.
 with daily as (

@@ -1,8 +1,9 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts, dbt tests shown as asset checks.
 
 Asset keys follow the layer (``staging/stg_oms__orders``, ``marts/fct_daily_sales``) and every model
-sits in the ``perception`` group. Raw sources map to the ingest assets through ``meta.dagster``
-in ``dbt_project/models/staging/_sources.yml``. The marts agents read carry freshness policies.
+sits in the ``perception`` group. Sources need no mapping: dagster-dbt keys source table
+``raw.<table>`` as ``raw/<table>``, the key of the ingest asset that loads it. The marts agents
+read carry freshness policies.
 """
 
 
@@ -13,7 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.dbt import prepare_manifest
+from orchestration.dbt import dbt_executable, prepare_manifest
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse import WAREHOUSE_POOL
 
@@ -59,4 +60,6 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt beside this interpreter, so runs work without the virtualenv on PATH.
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=dbt_executable())
