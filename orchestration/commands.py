@@ -110,7 +110,7 @@ def _run(start: dt.date, end: dt.date) -> list:
     paths = export_environment()
     log = paths.root / "logs" / f"pipeline-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
     _say(f"ingesting {start} .. {end} as one Dagster run, then building the marts (dbt output: {log}) ...")
-    reports = run_perception(start, end, output_log=log)
+    reports = run_perception(start, end, output_log=log, log_level="INFO")  # INFO: one line per step
     for report in reports:
         failed = report.checks_failed
         _say(f"  {report.job}: run {report.run_id} {'succeeded' if report.success else 'FAILED'} in "

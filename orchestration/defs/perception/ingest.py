@@ -90,6 +90,8 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         store_validation(paths.warehouse, result, context.run_id)
         balance = reconcile(paths.warehouse, contract.name, dates)
         blocked = result.blocked
+        context.log.info(f"{contract.name}: {result.rows_loaded:,} rows loaded, {result.rows_quarantined:,} "
+                         f"quarantined, {len(blocked)} of {len(result.batches)} batch(es) blocked")
         for outcome in blocked:
             context.log.error(f"blocked {contract.name} batch {outcome.batch_date}: {outcome.message}")
         unbalanced = balance[~balance["balanced"]]
