@@ -45,3 +45,11 @@ def perception_run(tiny_world):
 
     start = tiny_world.start_date
     return run_perception(start, start + dt.timedelta(days=DAYS - 1))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_data_dir_afterwards():
+    yield
+    import shutil
+
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
