@@ -78,6 +78,32 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--start", type=_date, help="first date of a range")
     ingest.add_argument("--end", type=_date, help="last date of a range (inclusive)")
 
+    train = sub.add_parser("train", help="train both models, gate them against the champions, refresh forecasts",
+                           description="Run the train_models job (demand_forecast and price_elasticity: fit before a "
+                                       "time-based holdout, score against the champion, register in MLflow, promote "
+                                       "only a winner), then refresh_forecasts, through Dagster.")
+    train.add_argument("--no-refresh", action="store_true", help="only train; do not refresh the forecasts")
+    sub.add_parser("forecast", help="refresh forecasts and elasticities from the champion models",
+                   description="Run the refresh_forecasts job: 14-day demand forecasts and elasticities from "
+                               "models:/<name>@champion into the reasoning schema, then republish.")
+    bench = sub.add_parser("bench", help="benchmarks (`bench models`)",
+                           description="Benchmarks that print figures. `bench models` compares our forecast and "
+                                       "elasticity models with baselines and the simulated world's truth.")
+    bench_sub = bench.add_subparsers(dest="bench_target", metavar="TARGET", required=True)
+    bench_models = bench_sub.add_parser(
+        "models", help="forecast, elasticity and counterfactual accuracy against baselines and the truth",
+        description="Simulate the scenario (cached under $AGENTIC_COMMERCE_DATA_DIR/bench/), run perception through "
+                    "Dagster, fit every model before one time-based holdout and score it. Prints a table; "
+                    "--json writes every figure.")
+    bench_models.add_argument("--scenario", type=_existing_file,
+                              help="scenario YAML (default: commerce_sim/scenarios/default.yaml)")
+    bench_models.add_argument("--json", type=Path, dest="json_path", help="write the full result as JSON here")
+    bench_models.add_argument("--products", type=_positive, help="override the scenario's number of products")
+    bench_models.add_argument("--days", type=_positive, help="override the scenario's days of history")
+    bench_models.add_argument("--holdout-days", type=_positive, default=28,
+                              help="days at the end held out (default 28: two 14-day forecast origins)")
+    bench_models.add_argument("--rebuild", action="store_true", help="re-simulate even if a cached world exists")
+
     sub.add_parser("publish", help="refresh the read-only analyst database from the warehouse",
                    description="Copy the marts into a new analytics.duckdb and swap it in atomically.")
     sub.add_parser("status", help="show the data directory: world, landing zone, warehouse, analyst database",
@@ -100,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from orchestration import commands
 
-    handler = getattr(commands, args.command.replace("-", "_"))
+    name = args.command if args.command != "bench" else f"bench_{args.bench_target}"
+    handler = getattr(commands, name.replace("-", "_"))
     try:
         return int(handler(args) or 0)
     except CliError as error:

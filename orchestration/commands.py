@@ -181,6 +181,128 @@ def check_scenario(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------ reasoning
+def _run_reasoning(paths: DataPaths, *, train: bool = True) -> list:
+    from orchestration.runner import run_reasoning
+
+    if not paths.analytics.exists():
+        raise CliError(f"no analyst database at {paths.analytics}: run `agentic-commerce demo` (or ingest) first")
+    log = paths.root / "logs" / f"reasoning-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    _say(("training and gating both models, then refreshing forecasts" if train else
+          "refreshing forecasts and elasticities from the champions") + f" (MLflow store: {paths.mlflow}) ...")
+    reports = run_reasoning(output_log=log, log_level="INFO", train=train)
+    for report in reports:
+        _say(f"  {report.job}: run {report.run_id} {'succeeded' if report.success else 'FAILED'} in {report.seconds:.1f} s")
+        for check in report.checks:
+            _say(f"    {check.asset} {check.check}: {'promoted' if check.passed else 'kept the champion'}: "
+                 f"{check.description or ''}"[:240])
+        if report.failure:
+            _say(f"    failure: {report.failure[:500]}")
+    return reports
+
+
+def _print_reasoning_summary(paths: DataPaths) -> None:
+    try:
+        rows = _analytics_rows(paths, """
+            SELECT min(origin), count(*), count(DISTINCT product_id), any_value(model_version),
+                   round(sum(p50) FILTER (horizon <= 7)), round(sum(p10) FILTER (horizon <= 7)),
+                   round(sum(p90) FILTER (horizon <= 7))
+            FROM reasoning.demand_forecasts WHERE origin = (SELECT max(origin) FROM reasoning.demand_forecasts)""")
+        elasticity = _analytics_rows(paths, """
+            SELECT any_value(model_version), count(*), round(median(elasticity), 2),
+                   round(avg(weak_instrument::INT) * 100, 1)
+            FROM reasoning.price_elasticities""")
+    except Exception as error:  # no reasoning tables yet: say so instead of failing the summary
+        _say(f"  reasoning tables not published yet ({str(error).splitlines()[0][:120]})")
+        return
+    origin, count, products, version, p50, p10, p90 = rows[0]
+    _say(f"  reasoning.demand_forecasts: {count:,} rows from origin {origin:%Y-%m-%d} for {products} products "
+         f"(demand_forecast v{version}); next 7 days: P50 {p50:,.0f} units (P10 {p10:,.0f} .. P90 {p90:,.0f})")
+    version, count, median, weak = elasticity[0]
+    _say(f"  reasoning.price_elasticities: {count} products (price_elasticity v{version}), median elasticity "
+         f"{median}, weak first stage for {weak}%")
+
+
+def train(args) -> int:
+    paths = export_environment()
+    reports = _run_reasoning(paths, train=True) if not args.no_refresh else None
+    if args.no_refresh:
+        from orchestration.defs.reasoning import TRAIN_JOB
+        from orchestration.instance import get_instance
+        from orchestration.runner import run_job
+
+        reports = [run_job(TRAIN_JOB, get_instance(), "WARNING")]
+        for report in reports:
+            _say(f"  {report.job}: {'succeeded' if report.success else 'FAILED'} in {report.seconds:.1f} s")
+            for check in report.checks:
+                _say(f"    {check.asset} {check.check}: {check.description or ''}"[:240])
+    else:
+        _print_reasoning_summary(paths)
+    return 0 if all(r.success for r in reports) else 1
+
+
+def forecast(args) -> int:
+    paths = export_environment()
+    reports = _run_reasoning(paths, train=False)
+    _print_reasoning_summary(paths)
+    return 0 if all(r.success for r in reports) else 1
+
+
+# ------------------------------------------------------------------------------------------ bench
+def bench_models(args) -> int:
+    """Simulate (or reuse) the scenario's world in its own data directory, run perception, benchmark."""
+    import hashlib
+    import json
+
+    base = export_environment()
+    scenario = _scenario(argparse_namespace(scenario=args.scenario, days=args.days, products=args.products))
+    digest = hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:8]
+    paths = DataPaths(base.root / "bench" / f"{scenario.name}-{digest}")
+    if args.rebuild:
+        shutil.rmtree(paths.root, ignore_errors=True)
+    export_environment(paths)
+    started = time.perf_counter()
+    if not paths.analytics.exists():
+        from commerce_sim.simulator import Simulator
+
+        _remove_world(paths)
+        _say(f"[1/3] simulating '{scenario.name}' ({scenario.catalog.n_products} products, {scenario.history_days} days) "
+             f"into {paths.root}")
+        Simulator.create(scenario, paths.simulator, paths.landing).advance(scenario.history_days, progress=_progress)
+        dates = _landed_dates(paths)
+        _say("[2/3] perception through Dagster")
+        if not _succeeded(_run(dates[0], dates[-1])):
+            raise CliError(f"perception failed for the benchmark world in {paths.root}; see the log above")
+    else:
+        _say(f"[1-2/3] reusing the benchmark world in {paths.root} (--rebuild to simulate again)")
+    prepare_seconds = time.perf_counter() - started
+    from ml.benchmark import benchmark_models
+    from ml.benchmark import format_table
+    from ml.panel import read_sales_panel
+
+    _say("[3/3] fitting and scoring the models")
+    panel = read_sales_panel(paths.analytics)
+    result = benchmark_models(panel, paths.simulator, holdout_days=args.holdout_days,
+                              progress=lambda message: _say(f"  {message} ..."))
+    result["scenario"] = {"name": scenario.name, "path": str(args.scenario or "default"), "digest": digest,
+                          "products": scenario.catalog.n_products, "days": scenario.history_days}
+    result["timing"]["prepare_world_seconds"] = prepare_seconds
+    _say("")
+    _say(format_table(result))
+    if args.json_path:
+        args.json_path.parent.mkdir(parents=True, exist_ok=True)
+        args.json_path.write_text(json.dumps(result, indent=2) + "\n")
+        _say(f"\nwrote {args.json_path}")
+    return 0
+
+
+def argparse_namespace(**values):
+    """The fields ``_scenario`` reads, for commands that only take some of them."""
+    import argparse
+
+    return argparse.Namespace(**{"customers": None, "seed": None, **values})
+
+
 # ------------------------------------------------------------------------------------------ status
 def _analytics_rows(paths: DataPaths, sql: str) -> list[tuple]:
     import duckdb
@@ -236,10 +358,10 @@ def demo(args) -> int:
                 and (args.days or args.products or args.scenario):
             raise CliError(f"{paths.simulator} already holds a world of {sim.scenario.catalog.n_products} products "
                            f"and {sim.scenario.history_days} days; run with --fresh (or `make clean`) to rebuild it")
-        _say(f"[1/3] reusing the simulated world in {paths.simulator} (use --fresh to rebuild it)")
+        _say(f"[1/4] reusing the simulated world in {paths.simulator} (use --fresh to rebuild it)")
     else:
         scenario = _scenario(args)
-        _say(f"[1/3] simulating {scenario.history_days} days of '{scenario.name}': {scenario.catalog.n_products} "
+        _say(f"[1/4] simulating {scenario.history_days} days of '{scenario.name}': {scenario.catalog.n_products} "
              f"products, {len(scenario.channels)} channels, {len(scenario.warehouses)} warehouses, "
              f"{scenario.customers.n_customers} customers")
         from commerce_sim.simulator import Simulator
@@ -247,13 +369,29 @@ def demo(args) -> int:
         Simulator.create(scenario, paths.simulator, paths.landing).advance(scenario.history_days, progress=_progress)
     timings["simulate"] = time.perf_counter() - started
     dates = _landed_dates(paths)
-    _say(f"[2/3] perception through Dagster (DAGSTER_HOME={paths.dagster_home})")
+    _say(f"[2/4] perception through Dagster (DAGSTER_HOME={paths.dagster_home})")
     started = time.perf_counter()
     reports = _run(dates[0], dates[-1])
     timings["perception (ingest run + build run)"] = time.perf_counter() - started
-    _say("[3/3] summary")
-    _print_summary(paths, reports, timings)
-    return 0 if _succeeded(reports) else 1
+    reasoning = []
+    from ml.training import MIN_HISTORY_DAYS
+
+    if _succeeded(reports) and len(dates) < MIN_HISTORY_DAYS:
+        _say(f"[3/4] reasoning skipped: {len(dates)} days of history, the models need at least {MIN_HISTORY_DAYS} "
+             "(a holdout after eight weeks of training)")
+    elif _succeeded(reports):
+        _say("[3/4] reasoning through Dagster: train, gate, register, forecast")
+        started = time.perf_counter()
+        reasoning = _run_reasoning(paths)
+        timings["reasoning (train run + forecast run)"] = time.perf_counter() - started
+    _say("[4/4] summary")
+    _print_summary(paths, reports + reasoning, timings)
+    if reasoning:
+        _say("")
+        _say("Reasoning")
+        _print_reasoning_summary(paths)
+        _say(f"  MLflow store: {paths.mlflow} (make ui: MLflow on http://127.0.0.1:5000)")
+    return 0 if _succeeded(reports) and all(r.success for r in reasoning) else 1
 
 
 def _stage_times(reports) -> dict[str, float]:
@@ -265,6 +403,10 @@ def _stage_times(reports) -> dict[str, float]:
             name = "dbt build (models + tests)"
         elif "analytics" in step:
             name = "publish analyst database"
+        elif step.startswith("models__"):
+            name = "train + gate " + step.removeprefix("models__")
+        elif step.startswith("reasoning__"):
+            name = "serve " + step.removeprefix("reasoning__")
         else:
             name = step
         stages[name] = seconds
@@ -293,10 +435,12 @@ def _print_summary(paths: DataPaths, reports, timings: dict[str, float]) -> None
             for where, reason, count in reasons:
                 _say(f"    {count:>5} x {where}: {reason[:90]}")
     failed = [check for check in checks if not check.passed]
-    dbt_checks = [c for c in checks if not c.asset.startswith("raw/")]
+    dbt_checks = [c for c in checks if c.asset.split("/")[0] in ("staging", "intermediate", "marts")]
+    gate_checks = [c for c in checks if c.asset.startswith("models/")]
     _say("")
     _say(f"Checks: {len(checks) - len(failed)} passed, {len(failed)} failed "
-         f"({len(checks) - len(dbt_checks)} boundary checks on ingestion, {len(dbt_checks)} dbt tests)")
+         f"({len(checks) - len(dbt_checks) - len(gate_checks)} boundary checks on ingestion, {len(dbt_checks)} dbt "
+         f"tests, {len(gate_checks)} champion gates)")
     for check in failed:
         _say(f"  FAILED {check.asset}:{check.check} ({check.severity}) {check.description or ''}"[:200])
     _say("")

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.perception import perception_definitions
+from orchestration.defs.perception import BUILD_JOB, perception_definitions
+from orchestration.defs.reasoning import reasoning_definitions
 from orchestration.resources import default_data_directory
 from orchestration.settings import export_environment
 
 export_environment()
 
+perception = perception_definitions()
 defs = dg.Definitions.merge(
-    perception_definitions(),
+    perception,
+    reasoning_definitions(next(job for job in perception.jobs if job.name == BUILD_JOB)),
     dg.Definitions(resources={"data_dir": default_data_directory()}, executor=dg.in_process_executor),
 )

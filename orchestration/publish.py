@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orchestration.warehouse import connect
 
-PUBLISHED_SCHEMAS = ("marts",)
+PUBLISHED_SCHEMAS = ("marts", "reasoning")
 PUBLISHED_INGEST_TABLES = ("quarantine", "batches")
 
 
@@ -42,7 +42,7 @@ def publish_analytics(warehouse: Path, analytics: Path, run_id: str | None = Non
         connection.execute(f"ATTACH {_quote(str(warehouse))} AS wh (READ_ONLY)")
         listing = connection.execute("""
             SELECT schema_name, table_name, comment FROM duckdb_tables()
-            WHERE database_name = 'wh' AND (schema_name IN ('marts') OR
+            WHERE database_name = 'wh' AND (schema_name IN ('marts', 'reasoning') OR
                   (schema_name = 'ingest' AND table_name IN ('quarantine', 'batches')))
             ORDER BY schema_name, table_name""").fetchall()
         if not any(schema == "marts" for schema, _, _ in listing):
@@ -58,7 +58,7 @@ def publish_analytics(warehouse: Path, analytics: Path, run_id: str | None = Non
             tables[f"{schema}.{table}"] = connection.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
         for schema, table, column, comment in connection.execute("""
                 SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
-                WHERE database_name = 'wh' AND comment IS NOT NULL AND schema_name IN ('marts', 'ingest')""").fetchall():
+                WHERE database_name = 'wh' AND comment IS NOT NULL AND schema_name IN ('marts', 'reasoning', 'ingest')""").fetchall():
             if f"{schema}.{table}" in tables:
                 connection.execute(f'COMMENT ON COLUMN {schema}.{table}."{column}" IS {_quote(comment)}')
         connection.execute("CREATE TABLE main._published (published_at TIMESTAMP, run_id VARCHAR, warehouse VARCHAR)")

@@ -86,3 +86,19 @@ def run_job(name: str, instance, log_level: str = "WARNING", tags: dict[str, str
             error = event.event_specific_data.error
             report.failure = f"{event.step_key}: {error.message.strip() if error else 'failed'}"
     return report
+
+
+def run_reasoning(instance=None, log_level: str = "WARNING", output_log: Path | None = None, *,
+                  train: bool = True) -> list[RunReport]:
+    """Train and gate both models (unless ``train=False``), then refresh forecasts from the champions."""
+    from orchestration.defs.reasoning import REFRESH_JOB, TRAIN_JOB
+    from orchestration.instance import get_instance
+
+    instance = instance or get_instance()
+    reports = []
+    if train:
+        reports.append(run_job(TRAIN_JOB, instance, log_level, None, output_log))
+        if not reports[-1].success:
+            return reports
+    reports.append(run_job(REFRESH_JOB, instance, log_level, None, output_log))
+    return reports

@@ -201,3 +201,24 @@ def reference_data(path: Path) -> Reference:
         channels=frozenset(channels["channel_id"]),
         warehouses=frozenset(warehouses["warehouse_id"]),
     )
+
+
+def replace_rows(path: Path, schema: str, table: str, frame: pd.DataFrame, *, key: dict | None = None) -> int:
+    """Write ``frame`` into ``schema.table``: replace the rows matching ``key`` (or all rows), in one transaction.
+
+    Creates the table from the frame on first use; returns the table's row count afterwards.
+    """
+    with connect(path) as connection:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        connection.register("incoming", frame)
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} AS SELECT * FROM incoming LIMIT 0")
+        connection.execute("BEGIN")
+        if key:
+            where = " AND ".join(f'"{column}" = ?' for column in key)
+            connection.execute(f"DELETE FROM {schema}.{table} WHERE {where}", list(key.values()))
+        else:
+            connection.execute(f"DELETE FROM {schema}.{table}")
+        connection.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM incoming")
+        connection.execute("COMMIT")
+        connection.unregister("incoming")
+        return connection.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]

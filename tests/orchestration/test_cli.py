@@ -9,7 +9,8 @@ import pytest
 
 from orchestration.cli import build_parser, main
 
-SUBCOMMANDS = ["demo", "simulate", "ingest", "publish", "status", "check-scenario", "dbt-parse", "ui"]
+SUBCOMMANDS = ["demo", "simulate", "ingest", "train", "forecast", "bench", "publish", "status", "check-scenario",
+               "dbt-parse", "ui"]
 CLI = str(Path(sys.executable).parent / "agentic-commerce")
 
 
@@ -21,6 +22,10 @@ def test_every_subcommand_has_help(capsys):
         assert "usage: agentic-commerce" in capsys.readouterr().out
     choices = build_parser()._subparsers._group_actions[0].choices
     assert sorted(choices) == sorted(SUBCOMMANDS)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "models", "--help"])
+    assert exit_info.value.code == 0
+    assert "--scenario" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -29,6 +34,9 @@ def test_every_subcommand_has_help(capsys):
     (["demo", "--products", "many"], "'many' is not a whole number"),
     (["simulate", "--scenario", "/nonexistent.yaml"], "/nonexistent.yaml: no such file"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["bench", "models", "--scenario", "/nonexistent.yaml"], "/nonexistent.yaml: no such file"),
+    (["bench", "models", "--holdout-days", "0"], "0 must be 1 or more"),
+    (["bench", "frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_bad_arguments_are_rejected_with_the_reason(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -61,7 +69,7 @@ def test_demo_runs_end_to_end_on_a_small_world(tmp_path):
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     out = completed.stdout
     for expected in ("Rows per source", "Checks:", "0 failed", "Times", "Analyst database:",
-                     "duckdb -readonly", "category"):
+                     "duckdb -readonly", "category", "reasoning skipped: 3 days of history"):
         assert expected in out, expected
     assert (tmp_path / "data" / "analytics.duckdb").is_file()
     assert (tmp_path / "data" / "dagster_home" / "dagster.yaml").is_file()

@@ -22,12 +22,15 @@ def test_definitions_load_and_validate(defs):
     dg.Definitions.validate_loadable(defs)
 
 
-def test_every_perception_asset_is_grouped_by_layer(graph):
+def test_every_asset_is_grouped_by_layer(graph):
     keys = graph.get_all_asset_keys()
-    groups = {graph.get(key).group_name for key in keys if graph.get(key).is_materializable}
-    assert groups == {"perception"}
+    groups = {key: graph.get(key).group_name for key in keys if graph.get(key).is_materializable}
+    assert set(groups.values()) == {"perception", "reasoning"}
+    for key, group in groups.items():
+        expected = "reasoning" if key.path[0] in ("models", "reasoning") else "perception"
+        assert group == expected, key
     prefixes = {key.path[0] for key in keys}
-    assert {"raw", "staging", "intermediate", "marts", "analytics"} <= prefixes
+    assert {"raw", "staging", "intermediate", "marts", "analytics", "models", "reasoning"} <= prefixes
 
 
 def test_every_landed_table_has_an_ingest_asset_with_boundary_checks(graph):
@@ -65,7 +68,8 @@ def test_ingestion_is_daily_partitioned_and_backfills_in_one_run(defs):
 
 def test_every_warehouse_writer_is_in_the_single_writer_pool(defs):
     writers = [dg.AssetKey(["raw", "orders"]), dg.AssetKey(["marts", "fct_daily_sales"]),
-               dg.AssetKey(["analytics", "analytics_db"])]
+               dg.AssetKey(["analytics", "analytics_db"]), dg.AssetKey(["reasoning", "demand_forecasts"]),
+               dg.AssetKey(["reasoning", "price_elasticities"])]
     for key in writers:
         assets_def = defs.resolve_assets_def(key)
         assert assets_def.op.pool == "duckdb_warehouse", key
@@ -84,3 +88,21 @@ def test_ingestion_job_holds_only_partitioned_raw_assets(defs):
     keys = ingest.asset_layer.executable_asset_keys if hasattr(ingest.asset_layer, "executable_asset_keys") \
         else ingest.asset_layer.asset_keys_for_node  # pragma: no cover - API drift guard
     assert {key.path[0] for key in keys} == {"raw"}
+
+
+def test_models_train_in_the_mlflow_pool_with_a_champion_gate_check(defs, graph):
+    for name in ("demand_forecast", "price_elasticity"):
+        key = dg.AssetKey(["models", name])
+        assert defs.resolve_assets_def(key).op.pool == "mlflow_registry"
+        assert dg.AssetCheckKey(key, "champion_gate") in graph.asset_check_keys
+
+
+def test_weekly_retrain_and_forecast_refresh_after_every_marts_build(defs):
+    schedule = defs.resolve_schedule_def("weekly_model_retrain")
+    assert schedule.job_name == "train_models" and schedule.cron_schedule == "0 3 * * 1"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    refresh = defs.resolve_sensor_def("refresh_forecasts_after_build")
+    assert refresh.job_name == "refresh_forecasts"
+    train = defs.resolve_job_def("train_models")
+    assert {key.to_user_string() for key in train.asset_layer.executable_asset_keys} == {
+        "models/demand_forecast", "models/price_elasticity"}

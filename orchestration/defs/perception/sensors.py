@@ -119,17 +119,23 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
     return landing_batches_sensor
 
 
-def build_after_ingest_sensor(ingest_job, build_job) -> dg.SensorDefinition:
-    @dg.run_status_sensor(
-        name="build_marts_after_ingest",
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[ingest_job],
-        request_job=build_job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Rebuilds the marts and republishes the analyst database after each successful ingestion run.",
-    )
-    def build_marts_after_ingest(context: dg.RunStatusSensorContext):
-        return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}",
-                             tags={"agentic_commerce/after_ingest_run": context.dagster_run.run_id})
+def build_follow_up_sensor(name: str, watched_job, request_job, tag: str, description: str) -> dg.SensorDefinition:
+    """A sensor that launches ``request_job`` once after each successful run of ``watched_job``.
 
-    return build_marts_after_ingest
+    The run key is the watched run's id, so a sensor tick that sees the same success twice launches once;
+    the tag ``tag`` on the new run names the run that caused it.
+    """
+    @dg.run_status_sensor(name=name, run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[watched_job],
+                          request_job=request_job, default_status=dg.DefaultSensorStatus.RUNNING,
+                          description=description)
+    def follow_up(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}",
+                             tags={tag: context.dagster_run.run_id})
+
+    return follow_up
+
+
+def build_after_ingest_sensor(ingest_job, build_job) -> dg.SensorDefinition:
+    return build_follow_up_sensor(
+        "build_marts_after_ingest", ingest_job, build_job, "agentic_commerce/after_ingest_run",
+        "Rebuilds the marts and republishes the analyst database after each successful ingestion run.")

@@ -1,0 +1,245 @@
+"""Forecast features see nothing after the origin and do not mistake stockouts for low demand.
+
+Also home of :func:`synthetic_panel`, the small seeded daily panel the forecast and baseline tests
+share: negative-binomial units with a weekly pattern, weekly price changes, promotions with a lift
+and a post-promotion dip, a competitor price that is sometimes missing, and stockouts that censor
+units (on a stockout day only part of the demand is sold). Its true expected demand is returned
+too, so tests can compare forecasts with what really drove the sales.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.features import FEATURE_COLUMNS, KEY_COLUMNS, build_features, panel_cube, training_origins, training_rows
+
+CHANNEL_SHARE = {"web": 1.0, "marketplace": 0.7, "app": 0.5}
+WEEKLY = np.array([0.9, 0.85, 0.9, 1.0, 1.15, 1.3, 1.2])  # Monday .. Sunday
+ELASTICITY = -2.0
+POST_PROMO_DIP = 0.75  # demand multiplier on the 3 days after a promotion
+
+
+def synthetic_panel(*, products: int = 12, channels=("web", "app"), days: int = 182, start: str = "2025-01-06",
+                    seed: int = 0, stockout_rate: float = 0.03, heavy_stockouts: dict[int, float] | None = None,
+                    twins: bool = False, dispersion: float = 4.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A daily panel and its true expected demand (``expected``, per product x channel x day).
+
+    ``heavy_stockouts`` maps a product number to its stockout rate (default ``stockout_rate``).
+    ``twins=True`` gives product 1 exactly the demand and prices of product 0, so a test can compare
+    a censored product with its uncensored twin.
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=days, freq="D")
+    base = rng.lognormal(np.log(3.0), 0.5, products)
+    list_price = np.round(rng.uniform(20, 120, products), 2)
+    # weekly regular-price changes around the list price
+    weeks = (days + 6) // 7
+    walk = np.exp(np.cumsum(rng.normal(0, 0.04, (products, weeks)), axis=1))
+    regular = np.round(list_price[:, None] * np.repeat(walk, 7, axis=1)[:, :days], 2)
+    promo = np.zeros((products, days), dtype=bool)
+    discount = np.zeros((products, days))
+    for i in range(products):
+        day = int(rng.integers(5, 30))
+        while day < days:
+            length, off = int(rng.integers(3, 11)), float(rng.uniform(10, 30))
+            promo[i, day:day + length], discount[i, day:day + length] = True, round(off, 1)
+            day += length + int(rng.integers(25, 50))
+    if twins:
+        for arr in (regular, promo, discount):
+            arr[1] = arr[0]
+        base[1], list_price[1] = base[0], list_price[0]
+    price = np.round(regular * (1 - discount / 100), 2)
+    after_promo = np.zeros_like(promo)
+    for lag in (1, 2, 3):
+        after_promo[:, lag:] |= promo[:, :-lag] & ~promo[:, lag:]
+    dow = dates.day_of_week.to_numpy()
+    multiplier = (WEEKLY[dow][None, :] * (price / list_price[:, None]) ** ELASTICITY
+                  * np.where(after_promo, POST_PROMO_DIP, 1.0) * np.where(promo, 1.15, 1.0))
+    rates = np.full(products, stockout_rate)
+    for i, rate in (heavy_stockouts or {}).items():
+        rates[i] = rate
+    stockout = rng.random((products, days)) < rates[:, None]
+    competitor = regular * np.exp(rng.normal(0, 0.06, (products, days)))
+    competitor[rng.random((products, days)) < 0.15] = np.nan
+
+    frames = []
+    for channel in channels:
+        expected = base[:, None] * CHANNEL_SHARE[channel] * multiplier
+        demand = rng.negative_binomial(dispersion, dispersion / (dispersion + expected))
+        sold_share = rng.uniform(0.1, 0.6, expected.shape)  # on a stockout day stock ran out part-way
+        units = np.where(stockout, np.floor(demand * sold_share), demand).astype(int)
+        frames.append(pd.DataFrame({
+            "date": np.tile(dates.to_numpy(), products),
+            "product_id": np.repeat([f"P{i:02d}" for i in range(products)], days),
+            "channel": channel,
+            "category": np.repeat([f"cat{i % 3}" for i in range(products)], days),
+            "units": units.reshape(-1),
+            "price": price.reshape(-1),
+            "regular_price": regular.reshape(-1),
+            "list_price": np.repeat(list_price, days),
+            "unit_cost": np.repeat(np.round(list_price * 0.6, 2), days),
+            "is_promo": promo.reshape(-1),
+            "discount_pct": discount.reshape(-1),
+            "competitor_price": np.round(competitor, 2).reshape(-1),
+            "is_stockout": stockout.reshape(-1),
+            "expected": expected.reshape(-1),
+        }))
+    both = pd.concat(frames, ignore_index=True).sort_values(["date", "product_id", "channel"], ignore_index=True)
+    truth = both[["date", "product_id", "channel", "expected"]]
+    return both.drop(columns="expected"), truth
+
+
+FUTURE = ["product_id", "channel", "date", "price", "is_promo", "discount_pct"]
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return synthetic_panel(products=8, days=150, seed=3)[0]
+
+
+def days_after(panel, origin, n):
+    origin = pd.Timestamp(origin)
+    return panel[(panel["date"] > origin) & (panel["date"] <= origin + pd.Timedelta(days=n))]
+
+
+# ----------------------------------------------------------------------------- leakage
+def test_features_ignore_everything_after_the_origin(panel):
+    origin = pd.Timestamp("2025-04-20")
+    after = panel["date"] > origin
+    tampered = panel.copy()
+    tampered.loc[after, "units"] = tampered.loc[after, "units"] * 5 + 7
+    tampered.loc[after, ["price", "regular_price", "competitor_price"]] *= 3
+    tampered.loc[after, "is_stockout"] = ~tampered.loc[after, "is_stockout"]
+    tampered.loc[after, "is_promo"] = True
+    newcomer = tampered[after].assign(product_id="NEW")  # a product launched after the origin
+    tampered = pd.concat([tampered, newcomer], ignore_index=True)
+
+    clean = build_features(panel, origin, 14)
+    pd.testing.assert_frame_equal(clean, build_features(tampered, origin, 14))
+    # and the comparison can fail: a change on the origin day itself shows up
+    touched = panel.copy()
+    touched.loc[touched["date"] == origin, "units"] += 3
+    assert not build_features(touched, origin, 14)["last_day_ratio"].equals(clean["last_day_ratio"])
+
+
+def test_training_rows_match_build_features_given_the_actual_plan(panel):
+    """The fast multi-origin path computes exactly what prediction computes from the truncated panel."""
+    origins = [pd.Timestamp("2025-02-10"), pd.Timestamp("2025-04-01"), pd.Timestamp("2025-05-28")]
+    rows = training_rows(panel, origins, 14)
+    assert {"units", "is_stockout"} <= set(rows.columns)
+    for origin in origins:
+        ours = rows[rows["origin"] == origin].drop(columns=["units", "is_stockout"]).reset_index(drop=True)
+        plan = days_after(panel, origin, 14)[FUTURE]
+        expected = build_features(panel, origin, 14, future=plan)
+        expected = expected[expected["date"] <= panel["date"].max()].reset_index(drop=True)
+        pd.testing.assert_frame_equal(ours, expected)
+    # targets are the units of the target day, censored days flagged
+    merged = rows.merge(panel, on=["date", "product_id", "channel"], suffixes=("", "_panel"))
+    assert len(merged) == len(rows)
+    assert (merged["units"] == merged["units_panel"]).all()
+    assert (merged["is_stockout"] == merged["is_stockout_panel"]).all()
+
+
+def test_training_origins_rotate_weekdays_and_leave_history():
+    dates = pd.date_range("2025-01-01", "2025-06-30")
+    origins = training_origins(dates, 14, 7, min_history=28)
+    assert origins[-1] == pd.Timestamp("2025-06-29")  # the last origin with an observed target
+    assert origins[0] >= pd.Timestamp("2025-01-28")
+    assert len({o.day_of_week for o in origins}) == 7
+    assert all(b > a for a, b in zip(origins, origins[1:]))
+    assert len(training_origins(dates, 14, 3)) > 2 * len(origins)
+
+
+# ----------------------------------------------------------------------------- censoring
+def test_stockout_days_do_not_count_as_low_demand():
+    panel, _ = synthetic_panel(products=4, channels=("web",), days=120, seed=5, heavy_stockouts={0: 0.5})
+    origin = pd.Timestamp(panel["date"].max())
+    features = build_features(panel, origin, 7)
+    history = panel[(panel["product_id"] == "P00") & (panel["date"] > origin - pd.Timedelta(days=56))]
+    assert history["is_stockout"].mean() > 0.3
+    in_stock_mean = history.loc[~history["is_stockout"], "units"].mean()
+    all_days_mean = history["units"].mean()
+    level = features.loc[features["product_id"] == "P00", "level"].iloc[0]
+    assert level == pytest.approx(in_stock_mean)
+    assert level > 1.15 * all_days_mean  # what ignoring censoring would have given
+
+    # a censored origin day is missing, not zero
+    censored_origin = history.loc[history["is_stockout"], "date"].max()
+    row = build_features(panel, censored_origin, 1).query("product_id == 'P00'")
+    assert np.isnan(row["last_day_ratio"].iloc[0])
+
+
+def test_same_weekday_means_skip_stockouts():
+    dates = pd.date_range("2025-03-03", periods=28)  # four weeks, Monday first
+    units = np.where(dates.day_of_week == 0, 10, 2)
+    stockout = (dates == pd.Timestamp("2025-03-17"))  # a Monday: sold only 1
+    units = np.where(stockout, 1, units)
+    panel = pd.DataFrame({"date": dates, "product_id": "A", "channel": "web", "category": "c", "units": units,
+                          "price": 10.0, "regular_price": 10.0, "list_price": 10.0, "unit_cost": 5.0,
+                          "is_promo": False, "discount_pct": 0.0, "competitor_price": 11.0,
+                          "is_stockout": stockout})
+    features = build_features(panel, dates[-1], 7)
+    monday = features[pd.DatetimeIndex(features["date"]).day_of_week == 0].iloc[0]
+    assert monday["same_weekday_4_ratio"] * monday["level"] == pytest.approx(10.0)
+    assert monday["level"] == pytest.approx((10 * 3 + 2 * 24) / 27)
+
+
+# ----------------------------------------------------------------------------- shape, calendar and plan
+def test_one_row_per_series_and_horizon_with_the_target_calendar(panel):
+    origin = pd.Timestamp("2025-03-15")
+    features = build_features(panel, origin, 10)
+    assert set(features.columns) == set(KEY_COLUMNS) | set(FEATURE_COLUMNS)
+    assert len(features) == panel.groupby(["product_id", "channel"]).ngroups * 10
+    assert (features["date"] == features["origin"] + pd.to_timedelta(features["horizon"], unit="D")).all()
+    assert sorted(features["horizon"].unique()) == list(range(1, 11))
+    assert (features["day_of_week"] == pd.DatetimeIndex(features["date"]).day_of_week).all()
+    assert (features["is_weekend"] == (features["day_of_week"] >= 5)).all()
+    assert not features[["level", "log_price", "price_vs_regular", "doy_sin"]].isna().any().any()
+
+
+def test_default_plan_is_the_last_regular_price_and_future_overrides_it(panel):
+    origin = pd.Timestamp("2025-03-15")
+    default = build_features(panel, origin, 10)
+    series = default[(default["product_id"] == "P02") & (default["channel"] == "web")].reset_index(drop=True)
+    history = panel[(panel["product_id"] == "P02") & (panel["channel"] == "web") & (panel["date"] <= origin)]
+    regular = history["regular_price"].iloc[-1]
+    assert np.allclose(series["log_price"], np.log(regular))
+    assert (series["is_promo"] == 0).all() and (series["price_vs_regular"] == 0).all()
+
+    promo_days = pd.date_range(origin + pd.Timedelta(days=3), periods=3)
+    future = pd.DataFrame({"product_id": "P02", "channel": "web", "date": promo_days,
+                           "price": regular * 0.8, "is_promo": True})  # no discount_pct: implied, 20 %
+    planned = build_features(panel, origin, 10, future=future)
+    p = planned[(planned["product_id"] == "P02") & (planned["channel"] == "web")].reset_index(drop=True)
+    on = p["date"].isin(promo_days).to_numpy()
+    assert (p.loc[on, "is_promo"] == 1).all() and np.allclose(p.loc[on, "discount_pct"], 20)
+    assert np.allclose(p.loc[on, "price_vs_regular"], np.log(0.8))
+    assert list(p.loc[on, "promo_day"]) == [1, 2, 3]
+    assert list(p.loc[~on, "days_since_promo"].iloc[2:5]) == [1, 2, 3]  # the days after the promotion
+    others = planned[~((planned["product_id"] == "P02") & (planned["channel"] == "web"))]
+    pd.testing.assert_frame_equal(others, default.loc[others.index])
+
+
+def test_missing_prices_are_carried_forward():
+    panel, _ = synthetic_panel(products=2, channels=("web",), days=60, seed=2)
+    origin = panel["date"].max()
+    gap = panel["date"] > origin - pd.Timedelta(days=3)
+    holed = panel.copy()
+    holed.loc[gap, ["regular_price", "competitor_price", "price"]] = np.nan
+    features = build_features(holed, origin, 3)
+    last_known = panel[panel["date"] == origin - pd.Timedelta(days=3)].set_index("product_id")["regular_price"]
+    got = features.groupby("product_id")["log_price"].first()
+    assert np.allclose(got, np.log(last_known.loc[got.index]))
+
+
+def test_bad_input_is_rejected(panel):
+    with pytest.raises(ValueError, match="lacks columns"):
+        build_features(panel.drop(columns="is_stockout"), "2025-03-01", 7)
+    with pytest.raises(ValueError, match="horizon"):
+        build_features(panel, "2025-03-01", 0)
+    with pytest.raises(ValueError, match="no rows on or before"):
+        build_features(panel, "2024-01-01", 7)
+    with pytest.raises(ValueError, match="more than one row"):
+        panel_cube(pd.concat([panel, panel.head(1)]))

@@ -1,0 +1,142 @@
+"""The per-product elasticity model on synthetic panels whose true elasticities are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.benchmark import naive_ols_elasticities
+from ml.price_elasticity import PriceElasticityError, PriceElasticityModel, price_response_error, weekly_panel
+
+
+def synthetic_panel(*, n_products=40, days=364, seed=0, confounding=0.8, cost_sd=0.2, base_units=12.0,
+                    elasticity_sd=0.4, constant_price_products=0, stockout_rate=0.0):
+    """Daily panel, one channel: prices reset weekly on cost (an instrument) and on a demand shock the
+    shop saw (the confounder); units are Poisson around the true constant-elasticity demand."""
+    rng = np.random.default_rng(seed)
+    categories = np.where(np.arange(n_products) % 2 == 0, "kitchen", "garden")
+    true = np.where(categories == "kitchen", -2.3, -1.7) + rng.normal(0, elasticity_sd, n_products)
+    base_price = rng.uniform(10, 80, n_products)
+    dates = pd.date_range("2025-01-06", periods=days, freq="D")
+    log_cost = np.zeros(n_products)
+    shock = np.zeros(n_products)
+    log_price = np.zeros(n_products)
+    rows = []
+    for t, date in enumerate(dates):
+        log_cost = 0.95 * log_cost + rng.normal(0, cost_sd * np.sqrt(1 - 0.95**2), n_products)
+        seen = shock.copy()
+        shock = 0.8 * shock + rng.normal(0, 0.2 * np.sqrt(1 - 0.64), n_products)
+        if t % 7 == 0:
+            log_price = 0.8 * log_cost + confounding * seen + rng.normal(0, 0.02, n_products)
+            log_price[:constant_price_products] = 0.0
+        season = 0.2 * np.sin(2 * np.pi * t / 365)
+        mean = base_units * np.exp(true * log_price + shock + season)
+        units = rng.poisson(mean)
+        stockout = rng.random(n_products) < stockout_rate
+        units = np.where(stockout, rng.binomial(units, 0.3), units)
+        price = base_price * np.exp(log_price)
+        rows.append(pd.DataFrame({
+            "date": date, "product_id": [f"P{i:03d}" for i in range(n_products)], "channel": "web",
+            "category": categories, "units": units, "price": price, "regular_price": price,
+            "list_price": base_price, "unit_cost": 0.6 * base_price * np.exp(log_cost), "is_promo": False,
+            "discount_pct": np.nan, "competitor_price": base_price * 1.02, "is_stockout": stockout}))
+    return pd.concat(rows, ignore_index=True), pd.Series(true, index=[f"P{i:03d}" for i in range(n_products)])
+
+
+@pytest.fixture(scope="module")
+def confounded():
+    return synthetic_panel()
+
+
+@pytest.fixture(scope="module")
+def fitted(confounded):
+    panel, _ = confounded
+    return PriceElasticityModel(learner="ridge").fit(panel)
+
+
+def test_recovers_true_elasticities_where_naive_ols_is_biased(confounded, fitted):
+    panel, truth = confounded
+    ours = fitted.elasticities_.set_index("product_id")["elasticity"]
+    error = ours - truth
+    naive_error = naive_ols_elasticities(panel) - truth
+    assert naive_error.mean() > 0.2, "the synthetic confounding should bias naive OLS upward"
+    assert abs(error.mean()) < 0.15
+    assert error.abs().mean() < 0.3
+    assert error.abs().mean() < 0.6 * naive_error.abs().mean()
+
+
+def test_intervals_cover_the_truth_at_about_their_level(confounded, fitted):
+    _, truth = confounded
+    table = fitted.elasticities_.set_index("product_id")
+    covered = ((table["ci_low"] <= truth) & (truth <= table["ci_high"])).mean()
+    assert fitted.confidence == 0.9
+    assert 0.75 <= covered <= 1.0
+    assert (table["ci_low"] < table["elasticity"]).all() and (table["elasticity"] < table["ci_high"]).all()
+
+
+def test_partial_pooling_shrinks_toward_the_category(fitted):
+    table = fitted.elasticities_
+    assert set(table["category"]) == {"kitchen", "garden"}
+    assert table["pooling_weight"].between(0, 1).all()
+    raw_spread = (table["raw_elasticity"] - table["category_elasticity"]).abs().mean()
+    pooled_spread = (table["elasticity"] - table["category_elasticity"]).abs().mean()
+    assert pooled_spread < raw_spread
+    categories = fitted.category_elasticities_["elasticity"]
+    assert categories["kitchen"] < categories["garden"]  # -2.3 vs -1.7 in truth
+
+
+def test_a_product_without_price_variation_borrows_its_category_value():
+    panel, _ = synthetic_panel(n_products=20, constant_price_products=2, seed=3)
+    table = PriceElasticityModel(learner="ridge").fit(panel).elasticities_.set_index("product_id")
+    for product_id in ("P000", "P001"):
+        row = table.loc[product_id]
+        assert row["pooled_only"] or row["pooling_weight"] < 0.05
+        assert abs(row["elasticity"] - row["category_elasticity"]) < 0.1
+        assert row["ci_high"] - row["ci_low"] > 0.5  # honest: wide, not falsely precise
+
+
+def test_stockout_weeks_are_left_out():
+    panel, _ = synthetic_panel(n_products=10, stockout_rate=0.05, seed=5)
+    weekly = weekly_panel(panel)
+    assert weekly.dropped_stockout_weeks > 0
+    assert len(weekly.frame) + weekly.dropped_stockout_weeks + weekly.dropped_zero_weeks \
+        + weekly.dropped_partial_weeks == 10 * 52
+
+
+def test_cross_price_effects_are_reported_per_category(fitted):
+    cross = fitted.cross_elasticities_
+    assert set(cross["category"]) == {"kitchen", "garden"}
+    assert np.isfinite(cross[["cross_elasticity", "std_error"]]).all().all()
+    assert (cross["ci_low"] <= cross["ci_high"]).all()
+
+
+def test_holdout_score_prefers_the_true_elasticities(confounded, fitted):
+    panel, truth = confounded
+    holdout_start = panel["date"].max() - pd.Timedelta(days=55)
+    true_model = PriceElasticityModel()
+    true_model.elasticities_ = fitted.elasticities_.assign(elasticity=truth.reindex(fitted.elasticities_["product_id"]).to_numpy())
+    wrong_model = PriceElasticityModel()
+    wrong_model.elasticities_ = fitted.elasticities_.assign(elasticity=0.5)  # upward sloping demand
+    assert price_response_error(true_model, panel, holdout_start) < price_response_error(wrong_model, panel, holdout_start)
+
+
+def test_units_multiplier_and_pyfunc_output(fitted):
+    products = fitted.elasticities_["product_id"].head(3)
+    e = fitted.elasticity_of(products)
+    np.testing.assert_allclose(fitted.units_multiplier(products, 1.1), 1.1**e)
+    out = fitted.pyfunc_predict(pd.DataFrame({"product_id": list(products) + ["UNKNOWN"]}))
+    assert list(out.columns) == ["product_id", "category", "elasticity", "std_error", "ci_low", "ci_high"]
+    assert out["elasticity"].iloc[:3].tolist() == pytest.approx(e.tolist())
+    assert np.isnan(out["elasticity"].iloc[3])
+    with pytest.raises(PriceElasticityError, match="positive"):
+        fitted.units_multiplier(products, 0.0)
+
+
+def test_rejects_a_panel_that_cannot_identify_anything():
+    panel, _ = synthetic_panel(n_products=3, days=70)
+    with pytest.raises(PriceElasticityError, match="n_folds"):
+        PriceElasticityModel(n_folds=5).fit(panel)
+    bad = panel.assign(unit_cost=0.0)
+    with pytest.raises(PriceElasticityError, match="unit_cost"):
+        PriceElasticityModel().fit(bad)
