@@ -217,7 +217,8 @@ def _print_reasoning_summary(paths: DataPaths) -> None:
         return
     origin, count, products, version, p50, p10, p90 = rows[0]
     _say(f"  reasoning.demand_forecasts: {count:,} rows from origin {origin:%Y-%m-%d} for {products} products "
-         f"(demand_forecast v{version}); next 7 days: P50 {p50:,.0f} units (P10 {p10:,.0f} .. P90 {p90:,.0f})")
+         f"(demand_forecast v{version}); next 7 days, summed over rows: P50 {p50:,.0f} units "
+         f"(row P10s {p10:,.0f}, row P90s {p90:,.0f})")
     version, count, median, weak = elasticity[0]
     _say(f"  reasoning.price_elasticities: {count} products (price_elasticity v{version}), median elasticity "
          f"{median}, weak first stage for {weak}%")
