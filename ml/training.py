@@ -14,6 +14,8 @@ so a candidate that still wins is better, never luckier.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ from ml import metrics as m
 from ml import plots, registry
 from ml.forecast import DemandForecaster, quantile_column
 from ml.price_elasticity import PriceElasticityModel, price_response_error
+
+log = logging.getLogger(__name__)
 
 FORECAST_MODEL = "demand_forecast"
 ELASTICITY_MODEL = "price_elasticity"
@@ -170,9 +174,7 @@ def _champion_score(name: str, score) -> tuple[float | None, registry.LoadedMode
     try:
         return float(score(champion.estimator)), champion
     except Exception as error:  # a champion that cannot score this data cannot defend its title
-        import logging
-
-        logging.getLogger(__name__).warning("champion %s v%s could not be scored: %s", name, champion.version, error)
+        log.warning("champion %s v%s could not be scored: %s", name, champion.version, error)
         return float("nan"), champion
 
 
@@ -203,6 +205,5 @@ def _log_and_gate(name, model, params, metrics, figures, tables, example, metric
 
 def _flat(params: dict[str, Any], model) -> dict[str, Any]:
     """The estimator's full parameter set (defaults included), so a run is reproducible from the UI."""
-    names = [n for n in model.__init__.__code__.co_varnames[1:model.__init__.__code__.co_argcount
-                                                             + model.__init__.__code__.co_kwonlyargcount]]
-    return {n: getattr(model, n) for n in names if hasattr(model, n)} | params
+    names = [name for name in inspect.signature(type(model).__init__).parameters if name != "self"]
+    return {name: getattr(model, name) for name in names if hasattr(model, name)} | params

@@ -182,15 +182,17 @@ def check_scenario(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------ reasoning
-def _run_reasoning(paths: DataPaths, *, train: bool = True) -> list:
+def _run_reasoning(paths: DataPaths, *, train: bool = True, refresh: bool = True) -> list:
     from orchestration.runner import run_reasoning
 
     if not paths.analytics.exists():
         raise CliError(f"no analyst database at {paths.analytics}: run `agentic-commerce demo` (or ingest) first")
     log = paths.root / "logs" / f"reasoning-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-    _say(("training and gating both models, then refreshing forecasts" if train else
-          "refreshing forecasts and elasticities from the champions") + f" (MLflow store: {paths.mlflow}) ...")
-    reports = run_reasoning(output_log=log, log_level="INFO", train=train)
+    what = {(True, True): "training and gating both models, then refreshing forecasts",
+            (True, False): "training and gating both models",
+            (False, True): "refreshing forecasts and elasticities from the champions"}[(train, refresh)]
+    _say(f"{what} (MLflow store: {paths.mlflow}) ...")
+    reports = run_reasoning(output_log=log, log_level="INFO", train=train, refresh=refresh)
     for report in reports:
         _say(f"  {report.job}: run {report.run_id} {'succeeded' if report.success else 'FAILED'} in {report.seconds:.1f} s")
         for check in report.checks:
@@ -226,18 +228,8 @@ def _print_reasoning_summary(paths: DataPaths) -> None:
 
 def train(args) -> int:
     paths = export_environment()
-    reports = _run_reasoning(paths, train=True) if not args.no_refresh else None
-    if args.no_refresh:
-        from orchestration.defs.reasoning import TRAIN_JOB
-        from orchestration.instance import get_instance
-        from orchestration.runner import run_job
-
-        reports = [run_job(TRAIN_JOB, get_instance(), "WARNING")]
-        for report in reports:
-            _say(f"  {report.job}: {'succeeded' if report.success else 'FAILED'} in {report.seconds:.1f} s")
-            for check in report.checks:
-                _say(f"    {check.asset} {check.check}: {check.description or ''}"[:240])
-    else:
+    reports = _run_reasoning(paths, train=True, refresh=not args.no_refresh)
+    if not args.no_refresh:
         _print_reasoning_summary(paths)
     return 0 if all(r.success for r in reports) else 1
 
@@ -277,8 +269,7 @@ def bench_models(args) -> int:
     else:
         _say(f"[1-2/3] reusing the benchmark world in {paths.root} (--rebuild to simulate again)")
     prepare_seconds = time.perf_counter() - started
-    from ml.benchmark import benchmark_models
-    from ml.benchmark import format_table
+    from ml.benchmark import benchmark_models, format_table
     from ml.panel import read_sales_panel
 
     _say("[3/3] fitting and scoring the models")

@@ -89,16 +89,19 @@ def run_job(name: str, instance, log_level: str = "WARNING", tags: dict[str, str
 
 
 def run_reasoning(instance=None, log_level: str = "WARNING", output_log: Path | None = None, *,
-                  train: bool = True) -> list[RunReport]:
-    """Train and gate both models (unless ``train=False``), then refresh forecasts from the champions."""
+                  train: bool = True, refresh: bool = True) -> list[RunReport]:
+    """Train and gate both models (``train``), then refresh forecasts from the champions (``refresh``).
+
+    A failed training run stops there: nothing is served from a half-finished training.
+    """
     from orchestration.defs.reasoning import REFRESH_JOB, TRAIN_JOB
     from orchestration.instance import get_instance
 
     instance = instance or get_instance()
-    reports = []
-    if train:
-        reports.append(run_job(TRAIN_JOB, instance, log_level, None, output_log))
+    jobs = [job for job, wanted in ((TRAIN_JOB, train), (REFRESH_JOB, refresh)) if wanted]
+    reports: list[RunReport] = []
+    for job in jobs:
+        reports.append(run_job(job, instance, log_level, None, output_log))
         if not reports[-1].success:
-            return reports
-    reports.append(run_job(REFRESH_JOB, instance, log_level, None, output_log))
+            break
     return reports

@@ -15,12 +15,13 @@ from tests.ml.test_price_elasticity import synthetic_panel
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
+def marts_from_a_synthetic_panel(root):
+    """A data directory whose warehouse and analyst database hold only ``marts.fct_daily_sales``."""
     from orchestration.publish import publish_analytics
     from orchestration.settings import DataPaths
 
-    paths = DataPaths(tmp_path_factory.mktemp("reasoning-data"))
+    paths = DataPaths(root)
+    paths.root.mkdir(parents=True, exist_ok=True)
     panel, _ = synthetic_panel(n_products=12, days=168, seed=21, base_units=3.0)
     with duckdb.connect(str(paths.warehouse)) as connection:
         connection.execute("CREATE SCHEMA marts")
@@ -28,6 +29,11 @@ def data_dir(tmp_path_factory):
         connection.execute("CREATE TABLE marts.fct_daily_sales AS SELECT * FROM panel")
     publish_analytics(paths.warehouse, paths.analytics)
     return paths
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return marts_from_a_synthetic_panel(tmp_path_factory.mktemp("reasoning-data"))
 
 
 def _materialize(paths, assets):
@@ -80,3 +86,26 @@ def test_a_second_training_registers_a_new_version_and_the_check_records_the_com
     assert check.metadata["previous_champion_version"].value == 1
     registry.configure(data_dir.mlflow)
     assert int(registry.champion_version("price_elasticity").version) == 1
+
+
+def test_the_cli_trains_then_refreshes_through_dagster(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = str(Path(sys.executable).parent / "agentic-commerce")
+    env = dict(os.environ, AGENTIC_COMMERCE_DATA_DIR=str(tmp_path / "empty"))
+    env.pop("DAGSTER_HOME", None)
+    refused = subprocess.run([cli, "train"], capture_output=True, text=True, env=env, timeout=300)
+    assert refused.returncode == 2 and "no analyst database" in refused.stderr
+
+    paths = marts_from_a_synthetic_panel(tmp_path / "data")
+    env["AGENTIC_COMMERCE_DATA_DIR"] = str(paths.root)
+    trained = subprocess.run([cli, "train"], capture_output=True, text=True, env=env, timeout=600)
+    assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
+    assert "models/demand_forecast champion_gate: promoted" in trained.stdout
+    assert "reasoning.demand_forecasts: 168 rows" in trained.stdout
+    refreshed = subprocess.run([cli, "forecast"], capture_output=True, text=True, env=env, timeout=600)
+    assert refreshed.returncode == 0, refreshed.stdout[-2000:] + refreshed.stderr[-2000:]
+    assert "train_models" not in refreshed.stdout and "refresh_forecasts: run" in refreshed.stdout
