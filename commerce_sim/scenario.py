@@ -127,7 +127,7 @@ class DemandSpec(_Strict):
     post_promo_dip_days: Annotated[int, Field(ge=0, le=60)] = 7
     reference_price: ReferencePriceSpec = ReferencePriceSpec()
     shock_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2  # long-run sd of the AR(1) log demand shock
-    shock_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.8
+    shock_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
     dispersion: PositiveFloat = 4.0
     content_effect: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
     campaign_lift: Annotated[float, Field(ge=0.0, le=3.0)] = 0.4
@@ -157,7 +157,7 @@ class PricingHistorySpec(_Strict):
     """
 
     reprice_every_days: Annotated[int, Field(ge=1, le=90)] = 7
-    shock_response: Annotated[float, Field(ge=0.0, le=2.0)] = 0.5
+    shock_response: Annotated[float, Field(ge=0.0, le=2.0)] = 0.8
     cost_passthrough: Probability = 0.8
     price_noise_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.02
     max_change: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
@@ -166,8 +166,8 @@ class PricingHistorySpec(_Strict):
 class CostSpec(_Strict):
     """Supplier cost drifts as an AR(1) in logs; ``shock_sd`` is its long-run standard deviation."""
 
-    shock_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.08
-    shock_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.97
+    shock_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    shock_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.95
 
 
 class CompetitorSpec(_Strict):

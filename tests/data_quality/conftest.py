@@ -45,6 +45,9 @@ def clean_world(tmp_path_factory) -> CleanWorld:
 
     data = load_scenario().with_overrides(days=DAYS, products=25, customers=150).model_dump()
     data["data_defects"] = {name: 0.0 for name in data["data_defects"]}  # every rejection is the test's doing
+    # Each case edits the first two rows of a batch: enough sign-ups that a day never lands fewer
+    # (the default Poisson(6) can draw 1).
+    data["customers"]["signups_per_day"] = 20.0
     scenario = parse_scenario(data)
     base = tmp_path_factory.mktemp("clean_world")
     Simulator.create(scenario, base / "sim", base / "landing").advance(DAYS)
