@@ -1,27 +1,36 @@
 """Per-product causal price elasticities: the MLflow model ``price_elasticity``.
 
 Agents reprice from these numbers, so they must be causal, not correlational. The shop's own price
-history is confounded: it raised prices when it saw demand running high. The model therefore
-identifies each product's elasticity only from price moves the shop did not choose because of
-demand, namely supplier cost moves passed through to price, and borrows strength across products:
+history is confounded: it raised prices when it saw demand running high. The model separates the
+price moves the shop chose because of demand from the rest, and borrows strength across products:
 
 1. **Weekly panel.** Product x week, from the daily sales panel: log units per day over all channels,
    mean log price, mean log unit cost (the instrument), promotion share, the gap to the competitor's
-   price, and a calendar index (the mean log units of the *other* categories that week: events and
-   seasonality without absorbing substitution inside the category). Weeks with a stockout are
+   price, a calendar index (the mean log units of the *other* products of the category that week:
+   season, events and common shocks) and the share of days just after a promotion (the post-promotion
+   dip, which would otherwise read as a price effect). Weeks with a stockout are
    dropped: censored sales would read as a price response. Prices change weekly, so a week is the
    natural unit; daily logs would also meet zero-sale days.
-2. **Double ML with cross-fitting.** Within each product (product fixed effects), gradient-boosting
-   learners predict log units, log price and log cost from the controls; every row's prediction
-   comes from a model fitted on other products (folds grouped by product). What is left is the
-   variation the controls do not explain.
-3. **Instrumental variables per product.** 2SLS of residual log units on residual log price with
-   residual log cost as the instrument, robust (HC1) standard error and first-stage F.
+2. **Double ML with cross-fitting.** Within each product (product fixed effects), learners predict
+   every outcome and price column from the controls; every row's prediction comes from a model fitted
+   on other products (folds grouped by product). What is left is what the controls do not explain.
+3. **Control function, one shop policy.** A first stage per category regresses residual log price on
+   residual log cost; its residual ``v`` is the part of price the shop did *not* take from its
+   costs, which carries the demand shocks it reacted to. The demand equation per product is
+   ``y = e_p * price + lambda * v + lambda_lag * v_last_week + kappa * raise``, with ``e_p`` per
+   product and the rest shared by all products: one repricing rule ran the whole assortment
+   (``lambda``: how strongly it leaned into the demand it saw), and shoppers everywhere resent a raise
+   they have not got used to (``kappa`` on this week's price raise over last week's, the loss-aversion
+   side of reference prices; cuts showed no consistent short-run effect and are left out). With the
+   shared terms pooled, each ``e_p`` is identified from *all* its price variation, not only the part
+   its own cost explains: per-product errors are a third to a fifth of per-product 2SLS, still
+   consistent under the confounding (2SLS per product stays as ``iv_elasticity``, a diagnostic).
+   ``e_p`` is the response to a lasting price change, after shoppers got used to it.
 4. **Partial pooling.** Empirical Bayes: each product's estimate is shrunk toward its category's
-   pooled IV estimate by ``tau^2 / (tau^2 + se^2)``, where ``tau^2`` (the true spread of elasticities
-   around the category mean) is a method-of-moments estimate over products with a strong first
-   stage. Products with weak or no price variation get (close to) the category value with a wide
-   interval; well-identified products keep their own.
+   pooled estimate by ``tau^2 / (tau^2 + se^2)``, where ``tau^2`` (the true spread of elasticities
+   around the category mean) is a maximum-likelihood estimate over products. Products with weak or no
+   price variation get (close to) the category value with a wide interval; well-identified products
+   keep their own.
 5. **Cross-price effects** per category: 2SLS of what own price does not explain on the mean log
    price of the other products in the category, instrumented by their mean log cost.
 """
@@ -38,7 +47,8 @@ import pandas as pd
 from ml.elasticity import _cross_fit, _two_stage
 from ml.panel import normalize_panel
 
-CONTROLS = ("calendar_index", "promo_share", "competitor_gap", "season_sin", "season_cos")
+CONTROLS = ("calendar_index", "promo_share", "after_promo_share", "competitor_gap", "season_sin", "season_cos")
+AFTER_PROMO_DAYS = 7
 WEAK_F = 10.0
 MIN_TAU2 = 0.01
 
@@ -58,6 +68,42 @@ class WeeklyPanel:
     dropped_zero_weeks: int
 
 
+def _effective_log_price(d: pd.DataFrame) -> pd.Series:
+    return np.log(d["price"].fillna(d["regular_price"]).fillna(d["list_price"]))
+
+
+class _DaySeries:
+    """A daily column as a days x (product, channel) matrix, for recursions over time."""
+
+    def __init__(self, d: pd.DataFrame):
+        series = (d["product_id"].astype(str) + "\x1f" + d["channel"].astype(str)).to_numpy()
+        self.series_codes, series_index = pd.factorize(series)
+        self.day_codes, days = pd.factorize(d["date"], sort=True)
+        self.shape = (len(days), len(series_index))
+
+    def wide(self, values: np.ndarray) -> np.ndarray:
+        """Values on their day and series; a day without a row keeps the previous day's value."""
+        out = np.full(self.shape, np.nan)
+        out[self.day_codes, self.series_codes] = values
+        return pd.DataFrame(out).ffill().bfill().to_numpy()
+
+    def long(self, wide: np.ndarray) -> np.ndarray:
+        return wide[self.day_codes, self.series_codes]
+
+
+def _after_promotion(d: pd.DataFrame, window_days: int = AFTER_PROMO_DAYS) -> np.ndarray:
+    """1 on the ``window_days`` days after a promotion ended (not on promotion): the post-promotion
+    dip, when shoppers who stocked up buy less. Left out, the dip reads as a price-raise penalty."""
+    days = _DaySeries(d)
+    on_promo = days.wide(d["is_promo"].astype(float).to_numpy()) > 0.5
+    since = np.full(on_promo.shape[1], np.inf)
+    after = np.zeros(on_promo.shape)
+    for t in range(on_promo.shape[0]):
+        since = np.where(on_promo[t], 0.0, since + 1)
+        after[t] = (since >= 1) & (since <= window_days)
+    return days.long(after)
+
+
 def weekly_panel(panel: pd.DataFrame) -> WeeklyPanel:
     """Aggregates the daily product x channel panel to product x week (see the module docstring)."""
     d = normalize_panel(panel)
@@ -65,15 +111,16 @@ def weekly_panel(panel: pd.DataFrame) -> WeeklyPanel:
         raise PriceElasticityError("unit_cost must be positive: it is the instrument for price")
     start = d["date"].min()
     d["week"] = ((d["date"] - start).dt.days // 7).astype(int)
-    price = d["price"].fillna(d["regular_price"]).fillna(d["list_price"])
-    d["log_price"] = np.log(price)
+    d["log_price"] = _effective_log_price(d)
     d["log_cost"] = np.log(d["unit_cost"])
+    d["after_promo"] = _after_promotion(d)
     # Relative to the list price, not today's price: a control built from own price would absorb it.
     d["competitor_gap"] = np.log(d["competitor_price"] / d["list_price"])
     days_per_week = d.groupby("week")["date"].nunique()
     weekly = d.groupby(["product_id", "category", "week"], sort=True).agg(
         units=("units", "sum"), log_price=("log_price", "mean"), log_cost=("log_cost", "mean"),
-        promo_share=("is_promo", "mean"), competitor_gap=("competitor_gap", "mean"),
+        promo_share=("is_promo", "mean"), after_promo_share=("after_promo", "mean"),
+        competitor_gap=("competitor_gap", "mean"),
         stockout=("is_stockout", "max"), days=("date", "nunique"),
         first_day=("date", "min")).reset_index()
     full = weekly["days"].to_numpy() == days_per_week.reindex(weekly["week"]).to_numpy()
@@ -83,6 +130,10 @@ def weekly_panel(panel: pd.DataFrame) -> WeeklyPanel:
     keep = full & ~stockout & ~zero
     weekly = weekly.loc[keep].copy()
     weekly["log_units"] = np.log(weekly["units"] / weekly["days"])
+    # How far the price rose over last week's (0 after a cut, or when last week is missing).
+    previous = weekly.groupby("product_id")[["week", "log_price"]].shift(1)
+    change = np.where(weekly["week"] - previous["week"] == 1, weekly["log_price"] - previous["log_price"], 0.0)
+    weekly["price_raise"] = np.maximum(change, 0.0)
     # Category index: mean log units of the other products of the category that week (its season,
     # events and common shocks; leave-one-out, so a product's own noise is not on both sides).
     by_cat_week = weekly.groupby(["category", "week"])["log_units"].agg(["sum", "count"])
@@ -102,6 +153,16 @@ def weekly_panel(panel: pd.DataFrame) -> WeeklyPanel:
                        dropped_zero_weeks=int((full & ~stockout & zero).sum()))
 
 
+@dataclass(frozen=True)
+class _ControlFunctionFit:
+    """The pooled fit: shared policy coefficients, per-product slopes, and the residual log units."""
+
+    shared: np.ndarray  # [lambda, lambda_lag, kappa]
+    shared_se: np.ndarray
+    slopes: pd.DataFrame  # product_id, raw_elasticity, raw_std_error
+    adjusted: np.ndarray  # residual log units minus the shared terms, per row
+
+
 class PriceElasticityModel:
     """Own-price elasticity per product (with interval) and cross-price elasticity per category.
 
@@ -111,15 +172,18 @@ class PriceElasticityModel:
         min_weeks: products with fewer usable weeks get the category value (pooled only).
         confidence: level of the reported intervals.
         random_state: seeds the folds and learners.
+        n_threads: OpenMP threads of the gradient-boosting learners (None: all cores). 1 by default:
+            on a shared machine, oversubscribed threads slowed a fit from 4 s to almost a minute.
     """
 
     def __init__(self, *, n_folds: int = 5, learner: str = "gbm", min_weeks: int = 12,
-                 confidence: float = 0.9, random_state: int = 0):
+                 confidence: float = 0.9, random_state: int = 0, n_threads: int | None = 1):
         self.n_folds = n_folds
         self.learner = learner
         self.min_weeks = min_weeks
         self.confidence = confidence
         self.random_state = random_state
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------------ fitting
     def fit(self, panel: pd.DataFrame) -> PriceElasticityModel:
@@ -129,15 +193,27 @@ class PriceElasticityModel:
         if frame["product_id"].nunique() < self.n_folds:
             raise PriceElasticityError(
                 f"{frame['product_id'].nunique()} products with usable weeks: need at least n_folds={self.n_folds}")
-        residuals, r2 = self._residualize(frame)
-        frame = frame.assign(y_res=residuals[:, 0], p_res=residuals[:, 1], z_res=residuals[:, 2])
-        raw = self._per_product(frame)
-        categories = self._category_priors(frame)
+        from ml.forecast import limit_threads
+
+        with limit_threads(self.n_threads):
+            residuals, r2 = self._residualize(frame)
+        frame = frame.assign(y_res=residuals[:, 0], p_res=residuals[:, 1], z_res=residuals[:, 2],
+                             raise_res=residuals[:, 3])
+        categories, frame["v_res"] = self._first_stage(frame)
+        previous = frame.groupby("product_id")[["week", "v_res"]].shift(1)
+        frame["v_lag"] = np.where(frame["week"] - previous["week"] == 1, previous["v_res"], 0.0)
+        fit = self._control_function(frame)
+        frame["y_adj"] = fit.adjusted
+        raw = self._per_product(frame, fit.slopes)
+        categories = self._category_priors(frame, categories)
         tau2 = self._between_product_variance(raw, categories)
         self.elasticities_ = self._pool(raw, categories, tau2)
         self.cross_elasticities_ = self._cross_price(frame)
         self.tau2_ = tau2
         self.category_elasticities_ = categories
+        self.control_function_ = {"coefficient": float(fit.shared[0]), "std_error": float(fit.shared_se[0]),
+                                  "lag_coefficient": float(fit.shared[1]), "lag_std_error": float(fit.shared_se[1])}
+        self.price_raise_effect_ = {"coefficient": float(fit.shared[2]), "std_error": float(fit.shared_se[2])}
         self.weekly_summary_ = {
             "weeks": weekly.weeks, "product_weeks": int(len(frame)),
             "dropped_stockout_weeks": weekly.dropped_stockout_weeks,
@@ -151,52 +227,123 @@ class PriceElasticityModel:
     def _residualize(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[float]]:
         """Within-product demeaning, then cross-fitted nuisance residuals (folds grouped by product)."""
         groups = frame["product_id"].astype("category").cat.codes.to_numpy()
-        columns = ["log_units", "log_price", "log_cost", *CONTROLS]
+        outcomes = ["log_units", "log_price", "log_cost", "price_raise"]
+        columns = [*outcomes, *CONTROLS]
         within = frame[columns] - frame.groupby("product_id")[columns].transform("mean")
         category_codes = frame["category"].astype("category").cat.codes.to_numpy()[:, None]
         features = np.column_stack([frame[list(CONTROLS)].to_numpy(), within[list(CONTROLS)].to_numpy(),
                                     category_codes])
-        targets = within[["log_units", "log_price", "log_cost"]].to_numpy()
-        return _cross_fit(features, targets, groups, self.n_folds, self.learner, self.random_state)
+        return _cross_fit(features, within[outcomes].to_numpy(), groups, self.n_folds, self.learner,
+                          self.random_state)
 
-    def _per_product(self, frame: pd.DataFrame) -> pd.DataFrame:
+    @staticmethod
+    def _first_stage(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Per category: residual price on residual cost. Returns the category table (pooled 2SLS
+        as a diagnostic, first-stage strength) and ``v``, the price variation cost does not explain."""
+        rows, v = [], np.zeros(len(frame))
+        for category, index in frame.groupby("category", sort=True).indices.items():
+            x = frame.iloc[index]
+            z, p = x["z_res"].to_numpy(), x["p_res"].to_numpy()
+            if float(z @ z) <= 1e-12:
+                raise PriceElasticityError(
+                    f"unit_cost never moves in category {category!r}: no instrument to tell price moves the shop "
+                    "chose because of demand from the rest")
+            v[index] = p - (z @ p) / (z @ z) * z
+            groups = x["product_id"].astype("category").cat.codes.to_numpy()
+            fit = _two_stage(x["y_res"].to_numpy(), p, z[:, None], groups if groups.max() > 0 else None, 2)
+            rows.append({"category": category, "iv_elasticity": fit["beta"], "iv_std_error": fit["se"],
+                         "first_stage_f": fit["first_stage_f"], "n_products": int(x["product_id"].nunique())})
+        return pd.DataFrame(rows).set_index("category"), v
+
+    def _control_function(self, frame: pd.DataFrame) -> _ControlFunctionFit:
+        """``y = e_p * p + C @ gamma`` with ``C = [v, v last week, raise]`` shared and ``e_p`` per product.
+
+        Concentrated least squares: within each product, ``C`` and ``y`` are purged of the product's
+        own price (Frisch-Waugh-Lovell), ``gamma`` is solved from all products at once with standard
+        errors clustered by product, then each ``e_p`` is the slope of ``y - C @ gamma`` on price.
+        """
+        y, p = frame["y_res"].to_numpy(), frame["p_res"].to_numpy()
+        shared = np.column_stack([frame["v_res"].to_numpy(), frame["v_lag"].to_numpy(),
+                                  frame["raise_res"].to_numpy()])
+        index = self._identified_products(frame)
+        gram = np.zeros((shared.shape[1], shared.shape[1]))
+        moment = np.zeros(shared.shape[1])
+        purged = {}
+        for product_id, rows in index.items():
+            pp, cc, yy = p[rows], shared[rows], y[rows]
+            c_tilde = cc - np.outer(pp, pp @ cc) / (pp @ pp)
+            y_tilde = yy - pp * (pp @ yy) / (pp @ pp)
+            purged[product_id] = (c_tilde, y_tilde)
+            gram += c_tilde.T @ c_tilde
+            moment += c_tilde.T @ y_tilde
+        if not index:
+            raise PriceElasticityError(f"no product has {self.min_weeks} usable weeks (full, in stock, with sales) "
+                                       "and a price that moves: the panel is too short or prices never change")
+        if np.linalg.cond(gram) > 1e12:
+            raise PriceElasticityError("price never moves apart from cost in this panel: the shop's pricing "
+                                       "policy (the control function) cannot be separated from the elasticities")
+        gamma = np.linalg.solve(gram, moment)
+        bread = np.linalg.inv(gram)
+        meat = sum(np.outer(s, s) for s in ((c.T @ (yt - c @ gamma)) for c, yt in purged.values()))
+        n_products = len(index)
+        gamma_se = np.sqrt(np.diag(bread @ meat @ bread) * n_products / max(n_products - 1, 1))
+        adjusted = y - shared @ gamma
+        slopes = []
+        for product_id, rows in index.items():
+            pp, yy = p[rows], adjusted[rows]
+            beta = float(pp @ yy / (pp @ pp))
+            residual = yy - beta * pp
+            n = len(rows)
+            se = float(np.sqrt(np.sum(pp**2 * residual**2) * n / (n - 1)) / (pp @ pp))
+            slopes.append({"product_id": product_id, "raw_elasticity": beta, "raw_std_error": se})
+        return _ControlFunctionFit(shared=gamma, shared_se=gamma_se, slopes=pd.DataFrame(slopes), adjusted=adjusted)
+
+    def _identified_products(self, frame: pd.DataFrame) -> dict[Any, np.ndarray]:
+        """Rows per product with enough weeks and own price variation to estimate its own slope."""
+        spread = frame.groupby("product_id")["log_price"].std(ddof=0)
+        out = {}
+        for product_id, rows in frame.groupby("product_id", sort=True).indices.items():
+            if len(rows) >= self.min_weeks and spread[product_id] > 1e-3:  # price sd under 0.1% is no variation
+                out[product_id] = rows
+        return out
+
+    def _per_product(self, frame: pd.DataFrame, slopes: pd.DataFrame) -> pd.DataFrame:
+        """Every product: its own slope (when identified), weeks, and its own 2SLS as a diagnostic."""
         rows = []
         for (product_id, category), x in frame.groupby(["product_id", "category"], sort=True):
             row: dict[str, Any] = {"product_id": product_id, "category": category, "n_weeks": len(x),
-                                   "raw_elasticity": np.nan, "raw_std_error": np.nan, "first_stage_f": np.nan}
+                                   "iv_elasticity": np.nan, "first_stage_f": np.nan}
             z = x["z_res"].to_numpy()
             if len(x) >= self.min_weeks and float(z @ z) > 1e-12:
                 fit = _two_stage(x["y_res"].to_numpy(), x["p_res"].to_numpy(), z[:, None], None, 2)
-                if np.isfinite(fit["se"]) and fit["se"] > 0:
-                    row.update(raw_elasticity=fit["beta"], raw_std_error=fit["se"],
-                               first_stage_f=fit["first_stage_f"])
+                row.update(iv_elasticity=fit["beta"], first_stage_f=fit["first_stage_f"])
             rows.append(row)
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows).merge(slopes, on="product_id", how="left")
+        return out
 
-    def _category_priors(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Pooled IV per category, clustered by product: the value a product is shrunk toward."""
+    def _category_priors(self, frame: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
+        """Pooled slope per category (shared terms removed, clustered by product): the shrinkage target."""
         rows = []
         for category, x in frame.groupby("category", sort=True):
             groups = x["product_id"].astype("category").cat.codes.to_numpy()
-            fit = _two_stage(x["y_res"].to_numpy(), x["p_res"].to_numpy(), x["z_res"].to_numpy()[:, None],
+            fit = _two_stage(x["y_adj"].to_numpy(), x["p_res"].to_numpy(), None,
                              groups if groups.max() > 0 else None, 2)
-            rows.append({"category": category, "elasticity": fit["beta"], "std_error": fit["se"],
-                         "first_stage_f": fit["first_stage_f"], "n_products": int(x["product_id"].nunique())})
-        return pd.DataFrame(rows).set_index("category")
+            rows.append({"category": category, "elasticity": fit["beta"], "std_error": fit["se"]})
+        return pd.DataFrame(rows).set_index("category").join(categories)
 
     @staticmethod
     def _between_product_variance(raw: pd.DataFrame, categories: pd.DataFrame) -> float:
         """Maximum-likelihood ``tau^2``: the true spread of elasticities around their category mean.
 
-        Each strong-instrument estimate is ``N(category mean, tau^2 + se^2)``; the likelihood is
-        maximized over a grid (a moment or median estimator is thrown off by the heavy tails of
-        per-product IV estimates and collapses to zero, which would shrink every product away).
+        Each product's estimate is ``N(category mean, tau^2 + se^2)``; the likelihood is maximized
+        over a grid (a moment or median estimator is thrown off by heavy tails and collapses to zero,
+        which would shrink every product away).
         """
-        strong = raw[(raw["first_stage_f"] >= WEAK_F) & raw["raw_elasticity"].notna()]
-        if len(strong) < 3:
+        own = raw[raw["raw_elasticity"].notna()]
+        if len(own) < 3:
             return MIN_TAU2
-        deviation = (strong["raw_elasticity"] - categories.loc[strong["category"], "elasticity"].to_numpy()).to_numpy()
-        se2 = strong["raw_std_error"].to_numpy() ** 2
+        deviation = (own["raw_elasticity"] - categories.loc[own["category"], "elasticity"].to_numpy()).to_numpy()
+        se2 = own["raw_std_error"].to_numpy() ** 2
         grid = np.linspace(MIN_TAU2, 4.0, 800)
         total = grid[:, None] + se2[None, :]
         log_likelihood = -0.5 * (np.log(total) + deviation[None, :] ** 2 / total).sum(axis=1)
@@ -214,12 +361,12 @@ class PriceElasticityModel:
         variance = np.where(has_own, weight * np.nan_to_num(se2) + (1 - weight) ** 2 * mu_var, tau2 + mu_var)
         z = stats.norm.ppf((1 + self.confidence) / 2)
         se = np.sqrt(variance)
+        weak = ~(prior["first_stage_f"].to_numpy() >= WEAK_F)
         out = raw.assign(elasticity=estimate, std_error=se, ci_low=estimate - z * se, ci_high=estimate + z * se,
-                         category_elasticity=mu, pooling_weight=weight,
-                         weak_instrument=~(raw["first_stage_f"] >= WEAK_F), pooled_only=~has_own)
+                         category_elasticity=mu, pooling_weight=weight, weak_instrument=weak, pooled_only=~has_own)
         return out[["product_id", "category", "elasticity", "std_error", "ci_low", "ci_high", "raw_elasticity",
-                    "raw_std_error", "first_stage_f", "weak_instrument", "category_elasticity", "pooling_weight",
-                    "pooled_only", "n_weeks"]].reset_index(drop=True)
+                    "raw_std_error", "iv_elasticity", "first_stage_f", "weak_instrument", "category_elasticity",
+                    "pooling_weight", "pooled_only", "n_weeks"]].reset_index(drop=True)
 
     def _cross_price(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per category: response of a product's units to the mean price of the others in its category."""
@@ -238,7 +385,7 @@ class PriceElasticityModel:
                 continue
             within = x[["others_price", "others_cost"]] - x.groupby("product_id")[["others_price", "others_cost"]].transform("mean")
             q, zq = within["others_price"].to_numpy(), within["others_cost"].to_numpy()
-            target = x["y_res"].to_numpy() - own.loc[x["product_id"]].to_numpy() * x["p_res"].to_numpy()
+            target = x["y_adj"].to_numpy() - own.loc[x["product_id"]].to_numpy() * x["p_res"].to_numpy()
             groups = x["product_id"].astype("category").cat.codes.to_numpy()
             fit = _two_stage(target - target.mean(), q - q.mean(), (zq - zq.mean())[:, None], groups, 2)
             z = stats.norm.ppf((1 + self.confidence) / 2)

@@ -77,6 +77,7 @@ def model_assets() -> list[dg.AssetsDefinition]:
                         "MLflow model demand_forecast: quantile (P10/P50/P90) demand per product x channel x day, "
                         "14 days ahead; censored (stockout) days do not teach it that demand was low."),
         _training_asset(ELASTICITY_MODEL_KEY, training.ELASTICITY_MODEL, training.train_price_elasticity,
-                        "MLflow model price_elasticity: causal own-price elasticity per product (double ML + cost "
-                        "instrument + partial pooling by category) with intervals, and cross-price effects per category."),
+                        "MLflow model price_elasticity: causal own-price elasticity per product (double ML + a "
+                        "control function built on the supplier-cost instrument + partial pooling by category) with "
+                        "intervals, and cross-price effects per category."),
     ]
