@@ -274,8 +274,11 @@ def bench_models(args) -> int:
 
     _say("[3/3] fitting and scoring the models")
     panel = read_sales_panel(paths.analytics)
-    result = benchmark_models(panel, paths.simulator, holdout_days=args.holdout_days,
-                              progress=lambda message: _say(f"  {message} ..."))
+    try:
+        result = benchmark_models(panel, paths.simulator, holdout_days=args.holdout_days,
+                                  progress=lambda message: _say(f"  {message} ..."))
+    except ValueError as error:  # a world too small or a holdout too short for the models: say which
+        raise CliError(f"cannot benchmark the world in {paths.root}: {error}") from error
     result["scenario"] = {"name": scenario.name, "path": str(args.scenario or "default"), "digest": digest,
                           "products": scenario.catalog.n_products, "days": scenario.history_days}
     result["timing"]["prepare_world_seconds"] = prepare_seconds
