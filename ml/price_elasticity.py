@@ -68,40 +68,19 @@ class WeeklyPanel:
     dropped_zero_weeks: int
 
 
-def _effective_log_price(d: pd.DataFrame) -> pd.Series:
-    return np.log(d["price"].fillna(d["regular_price"]).fillna(d["list_price"]))
-
-
-class _DaySeries:
-    """A daily column as a days x (product, channel) matrix, for recursions over time."""
-
-    def __init__(self, d: pd.DataFrame):
-        series = (d["product_id"].astype(str) + "\x1f" + d["channel"].astype(str)).to_numpy()
-        self.series_codes, series_index = pd.factorize(series)
-        self.day_codes, days = pd.factorize(d["date"], sort=True)
-        self.shape = (len(days), len(series_index))
-
-    def wide(self, values: np.ndarray) -> np.ndarray:
-        """Values on their day and series; a day without a row keeps the previous day's value."""
-        out = np.full(self.shape, np.nan)
-        out[self.day_codes, self.series_codes] = values
-        return pd.DataFrame(out).ffill().bfill().to_numpy()
-
-    def long(self, wide: np.ndarray) -> np.ndarray:
-        return wide[self.day_codes, self.series_codes]
-
-
 def _after_promotion(d: pd.DataFrame, window_days: int = AFTER_PROMO_DAYS) -> np.ndarray:
     """1 on the ``window_days`` days after a promotion ended (not on promotion): the post-promotion
     dip, when shoppers who stocked up buy less. Left out, the dip reads as a price-raise penalty."""
-    days = _DaySeries(d)
-    on_promo = days.wide(d["is_promo"].astype(float).to_numpy()) > 0.5
+    wide = d.pivot_table(index="date", columns=["product_id", "channel"], values="is_promo", aggfunc="max")
+    on_promo = wide.astype(float).ffill().fillna(0.0).to_numpy() > 0.5  # a day without a row: as the day before
     since = np.full(on_promo.shape[1], np.inf)
     after = np.zeros(on_promo.shape)
-    for t in range(on_promo.shape[0]):
+    for t in range(on_promo.shape[0]):  # one vectorized step per day, over every product x channel
         since = np.where(on_promo[t], 0.0, since + 1)
         after[t] = (since >= 1) & (since <= window_days)
-    return days.long(after)
+    long = pd.DataFrame(after, index=wide.index, columns=wide.columns).stack(["product_id", "channel"],
+                                                                           future_stack=True)
+    return long.reindex(pd.MultiIndex.from_frame(d[["date", "product_id", "channel"]])).to_numpy()
 
 
 def weekly_panel(panel: pd.DataFrame) -> WeeklyPanel:
@@ -111,7 +90,7 @@ def weekly_panel(panel: pd.DataFrame) -> WeeklyPanel:
         raise PriceElasticityError("unit_cost must be positive: it is the instrument for price")
     start = d["date"].min()
     d["week"] = ((d["date"] - start).dt.days // 7).astype(int)
-    d["log_price"] = _effective_log_price(d)
+    d["log_price"] = np.log(d["price"].fillna(d["regular_price"]).fillna(d["list_price"]))
     d["log_cost"] = np.log(d["unit_cost"])
     d["after_promo"] = _after_promotion(d)
     # Relative to the list price, not today's price: a control built from own price would absorb it.
