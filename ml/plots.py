@@ -54,7 +54,7 @@ def interval_calibration(scored: pd.DataFrame, quantile_columns: dict[float, str
 
 
 def elasticities_with_intervals(table: pd.DataFrame):
-    """Every product's pooled elasticity and interval, sorted, coloured by category; raw IV as dots."""
+    """Every product's pooled elasticity and interval, sorted, coloured by category; before pooling as crosses."""
     plt = _pyplot()
     table = table.sort_values(["category", "elasticity"]).reset_index(drop=True)
     figure, axis = plt.subplots(figsize=(10, 4.5))
@@ -63,7 +63,7 @@ def elasticities_with_intervals(table: pd.DataFrame):
         axis.errorbar(x, rows["elasticity"], yerr=[rows["elasticity"] - rows["ci_low"], rows["ci_high"] - rows["elasticity"]],
                       fmt="o", markersize=3, linewidth=0.8, label=category)
     raw = table["raw_elasticity"].clip(-8, 4)
-    axis.plot(table.index, raw, "x", color="grey", markersize=3, alpha=0.6, label="raw per-product IV (clipped)")
+    axis.plot(table.index, raw, "x", color="grey", markersize=3, alpha=0.6, label="per product, before pooling (clipped)")
     axis.axhline(0, color="k", linewidth=0.5)
     axis.set_xlabel("product (sorted within category)")
     axis.set_ylabel("own-price elasticity")
