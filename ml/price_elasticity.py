@@ -23,7 +23,7 @@ price moves the shop chose because of demand from the rest, and borrows strength
    they have not got used to (``kappa`` on this week's price raise over last week's, the loss-aversion
    side of reference prices; cuts showed no consistent short-run effect and are left out). With the
    shared terms pooled, each ``e_p`` is identified from *all* its price variation, not only the part
-   its own cost explains: per-product errors are a third to a fifth of per-product 2SLS, still
+   its own cost explains: per-product errors are a fifth to two fifths of per-product 2SLS, still
    consistent under the confounding (2SLS per product stays as ``iv_elasticity``, a diagnostic).
    ``e_p`` is the response to a lasting price change, after shoppers got used to it.
 4. **Partial pooling.** Empirical Bayes: each product's estimate is shrunk toward its category's
