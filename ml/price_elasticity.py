@@ -7,10 +7,10 @@ price moves the shop chose because of demand from the rest, and borrows strength
 1. **Weekly panel.** Product x week, from the daily sales panel: log units per day over all channels,
    mean log price, mean log unit cost (the instrument), promotion share, the gap to the competitor's
    price, a calendar index (the mean log units of the *other* products of the category that week:
-   season, events and common shocks) and the share of days just after a promotion (the post-promotion
-   dip, which would otherwise read as a price effect). Weeks with a stockout are
-   dropped: censored sales would read as a price response. Prices change weekly, so a week is the
-   natural unit; daily logs would also meet zero-sale days.
+   season, events and common shocks), the share of days just after a promotion (the post-promotion
+   dip, which would otherwise read as a price effect) and this week's raise over last week's price.
+   Weeks with a stockout are dropped: censored sales would read as a price response. Prices change
+   weekly, so a week is the natural unit; daily logs would also meet zero-sale days.
 2. **Double ML with cross-fitting.** Within each product (product fixed effects), learners predict
    every outcome and price column from the controls; every row's prediction comes from a model fitted
    on other products (folds grouped by product). What is left is what the controls do not explain.
