@@ -30,6 +30,7 @@ import pandas as pd
 from commerce_sim.truth import GroundTruth
 from ml import metrics as m
 from ml.baselines import PlainGBM, seasonal_naive
+from ml.features import promotion_plan
 from ml.forecast import DemandForecaster
 from ml.price_elasticity import PriceElasticityModel, weekly_panel
 
@@ -38,8 +39,12 @@ PLAIN_ML_STEP = 1.05  # implied elasticity from predictions at price x 1.05 and 
 
 
 def benchmark_models(panel: pd.DataFrame, sim_root: Path, *, holdout_days: int = 28, horizon: int = 14,
-                     progress=lambda message: None) -> dict[str, Any]:
-    """Fits every model before the holdout and scores them; returns the JSON-ready result."""
+                     promotions: pd.DataFrame | None = None, progress=lambda message: None) -> dict[str, Any]:
+    """Fits every model before the holdout and scores them; returns the JSON-ready result.
+
+    ``promotions`` (rows of ``fct_promotion_days``): the forecasts of ours and of the peer are planned
+    with the promotions announced by each origin, as the served forecast is; without it, no promotion
+    is planned."""
     if holdout_days < horizon:
         raise ValueError(f"holdout_days={holdout_days} is shorter than the forecast horizon of {horizon} days")
     truth = GroundTruth(sim_root)
@@ -66,7 +71,7 @@ def benchmark_models(panel: pd.DataFrame, sim_root: Path, *, holdout_days: int =
 
     progress("scoring the forecasts")
     started = time.perf_counter()
-    forecast, scored = _forecast_section(panel, ours, peer, origins, horizon)
+    forecast, scored = _forecast_section(panel, ours, peer, origins, horizon, promotions)
     timing["forecast_score_seconds"] = time.perf_counter() - started
 
     progress("scoring elasticities and counterfactuals against the truth")
@@ -88,15 +93,16 @@ def benchmark_models(panel: pd.DataFrame, sim_root: Path, *, holdout_days: int =
 
 
 # ----------------------------------------------------------------------------- forecast
-def _forecast_section(panel, ours, peer, origins, horizon) -> tuple[dict, pd.DataFrame]:
+def _forecast_section(panel, ours, peer, origins, horizon, promotions=None) -> tuple[dict, pd.DataFrame]:
     actual = panel[["date", "product_id", "channel", "units", "is_stockout", "price"]]
     frames = []
     for origin in origins:
         known = panel[panel["date"] <= origin]
-        f = ours.predict(known, origin, mean=True)
+        plan = None if promotions is None else promotion_plan(promotions, origin, horizon)
+        f = ours.predict(known, origin, future=plan, mean=True)
         f = f.merge(seasonal_naive(known, origin, horizon)[["date", "product_id", "channel", "p50"]]
                     .rename(columns={"p50": "naive_p50"}), on=["date", "product_id", "channel"])
-        f = f.merge(peer.predict(known, origin)[["date", "product_id", "channel", "p50"]]
+        f = f.merge(peer.predict(known, origin, future=plan)[["date", "product_id", "channel", "p50"]]
                     .rename(columns={"p50": "peer_p50"}), on=["date", "product_id", "channel"])
         frames.append(f)
     scored = pd.concat(frames, ignore_index=True).merge(actual, on=["date", "product_id", "channel"])

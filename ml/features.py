@@ -18,7 +18,8 @@ What remains is a mild selection bias (stockouts tend to hit high-demand days), 
 The planned price of a target day defaults to the last known regular price carried forward, with no
 promotion: the best guess when nothing is planned. A ``future`` frame (``product_id, channel, date,
 price`` and optionally ``is_promo, discount_pct``) overrides it, for planned promotions or to ask
-"what if we charged this?". In training, the plan is what actually happened on the target day (the
+"what if we charged this?"; :func:`promotion_plan` turns the promotion calendar into one, so the
+promotions the shop has scheduled (and announced by the origin) shape the forecast. In training, the plan is what actually happened on the target day (the
 shop planned it), with the competitor price and the reference prices frozen at the origin, exactly
 as at prediction time.
 
@@ -38,7 +39,7 @@ import pandas as pd
 
 __all__ = [
     "CATEGORICAL_FEATURES", "FEATURE_COLUMNS", "KEY_COLUMNS", "PANEL_COLUMNS", "PanelCube", "build_features",
-    "panel_cube", "plan_for_origin", "training_origins", "training_rows",
+    "panel_cube", "plan_for_origin", "promotion_plan", "training_origins", "training_rows",
 ]
 
 PANEL_COLUMNS = ("date", "product_id", "channel", "category", "units", "price", "regular_price", "list_price",
@@ -190,7 +191,9 @@ def plan_for_origin(cube: PanelCube, origin: int, horizon: int, future: pd.DataF
     """Planned ``price``, ``is_promo`` and ``discount_pct`` of every series and target day, ``(S, horizon)``.
 
     Default: the last known regular price, no promotion. ``actual=True`` takes what happened on the
-    target days (training: the shop planned those prices); ``future`` overrides either, row by row.
+    target days (training: the shop planned those prices); ``future`` overrides either, row by row. A
+    promotion row (``is_promo``) may leave ``price`` empty and give ``discount_pct``: the price is then
+    that discount off the last regular price (see :func:`promotion_plan`).
     """
     regular = np.repeat(cube.last_regular[:, [origin]], horizon, axis=1)
     price, promo, discount = regular.copy(), np.zeros_like(regular, dtype=bool), np.zeros_like(regular)
@@ -209,18 +212,39 @@ def plan_for_origin(cube: PanelCube, origin: int, horizon: int, future: pd.DataF
         lookup = pd.Series(np.arange(cube.n_series),
                            index=pd.MultiIndex.from_arrays([cube.product_id, cube.channel]))
         s = lookup.reindex(pd.MultiIndex.from_frame(f[["product_id", "channel"]].astype(str))).to_numpy()
-        ok = (h >= 1) & (h <= horizon) & ~np.isnan(s) & f["price"].notna().to_numpy()
-        s, j, f = s[ok].astype(int), h[ok] - 1, f.loc[ok]
-        p = f["price"].to_numpy(float)
         is_promo = f["is_promo"].fillna(False).to_numpy(bool) if "is_promo" in f else np.zeros(len(f), bool)
-        if "discount_pct" in f:
-            d = f["discount_pct"].to_numpy(float)
-        else:
-            d = np.full(len(f), np.nan)
+        d = pd.to_numeric(f["discount_pct"], errors="coerce").to_numpy(float) if "discount_pct" in f \
+            else np.full(len(f), np.nan)
+        p = pd.to_numeric(f["price"], errors="coerce").to_numpy(float)
+        priced = ~np.isnan(p) | (is_promo & ~np.isnan(d))  # a promotion may give its discount, not its price
+        ok = (h >= 1) & (h <= horizon) & ~np.isnan(s) & priced
+        s, j, p, d, is_promo = s[ok].astype(int), h[ok] - 1, p[ok], d[ok], is_promo[ok]
+        p = np.where(np.isnan(p), regular[s, j] * (1 - d / 100), p)  # the discount off the regular price
         implied = 100 * (1 - p / regular[s, j])  # discount off the regular price when not given
         d = np.where(is_promo, np.where(np.isnan(d), implied, d), 0.0)
         price[s, j], promo[s, j], discount[s, j] = p, is_promo, d
     return {"price": price, "is_promo": promo, "discount_pct": discount}
+
+
+def promotion_plan(promotion_days: pd.DataFrame, origin, horizon: int) -> pd.DataFrame:
+    """The ``future`` frame of the promotions scheduled for ``origin + 1 ... origin + horizon``.
+
+    ``promotion_days`` has one row per product x channel x promotion day (``date, product_id, channel,
+    discount_pct``, optionally ``announced_on``: the mart ``fct_promotion_days``). Only promotions
+    announced on or before the origin are used, so a backtest plans with what the shop knew then.
+    """
+    _validate(promotion_days, ("date", "product_id", "channel", "discount_pct"), "the promotion days")
+    origin = pd.Timestamp(origin).normalize()
+    dates = pd.to_datetime(promotion_days["date"]).dt.normalize()
+    keep = (dates > origin) & (dates <= origin + pd.Timedelta(days=int(horizon)))
+    if "announced_on" in promotion_days:
+        keep &= pd.to_datetime(promotion_days["announced_on"]).dt.normalize() <= origin
+    rows = promotion_days.loc[keep]
+    return pd.DataFrame({
+        "product_id": rows["product_id"].astype(str).to_numpy(), "channel": rows["channel"].astype(str).to_numpy(),
+        "date": dates[keep].to_numpy(), "price": np.nan, "is_promo": True,
+        "discount_pct": pd.to_numeric(rows["discount_pct"], errors="coerce").to_numpy(float),
+    })
 
 
 def _promo_timing(cube: PanelCube, origin: int, planned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

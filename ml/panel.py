@@ -1,4 +1,5 @@
-"""The daily sales panel every model trains on, read from the analyst mart ``fct_daily_sales``.
+"""The daily sales panel every model trains on, read from the analyst mart ``fct_daily_sales``, and the
+promotion calendar (``fct_promotion_days``) that plans the days a forecast covers.
 
 One reader, so the forecast, the elasticity model and the benchmark see the same rows and types:
 one row per product x channel x day, zero-filled, with the stockout flag that marks censored days.
@@ -21,11 +22,12 @@ class PanelError(ValueError):
     """The sales panel cannot be read or is unusable; the message names the database and the problem."""
 
 
-def read_sales_panel(database: Path, *, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-    """Rows of ``marts.fct_daily_sales`` between ``start`` and ``end`` (inclusive), sorted, typed.
+PROMOTION_COLUMNS = ("date", "product_id", "channel", "promo_id", "discount_pct", "announced_on")
 
-    Opens the database read-only, so it works on the published analyst copy while a pipeline writes.
-    """
+
+def _read_mart(database: Path, table: str, columns, start, end) -> pd.DataFrame:
+    """Rows of ``marts.<table>`` with ``date`` between ``start`` and ``end`` (inclusive), read-only, so it
+    works on the published analyst copy while a pipeline writes."""
     import duckdb
 
     database = Path(database)
@@ -38,16 +40,33 @@ def read_sales_panel(database: Path, *, start: dt.date | None = None, end: dt.da
     if end is not None:
         where.append("date <= ?")
         parameters.append(end)
-    query = (f"select {', '.join(PANEL_COLUMNS)} from marts.fct_daily_sales"
+    query = (f"select {', '.join(columns)} from marts.{table}"
              f"{' where ' + ' and '.join(where) if where else ''} order by date, product_id, channel")
     with duckdb.connect(str(database), read_only=True) as connection:
         try:
-            frame = connection.execute(query, parameters).df()
+            return connection.execute(query, parameters).df()
         except duckdb.CatalogException as error:
-            raise PanelError(f"{database} has no marts.fct_daily_sales: build the marts first ({error})") from error
+            raise PanelError(f"{database} has no marts.{table}: build the marts first ({error})") from error
+
+
+def read_sales_panel(database: Path, *, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    """Rows of ``marts.fct_daily_sales`` between ``start`` and ``end`` (inclusive), sorted, typed."""
+    frame = _read_mart(database, "fct_daily_sales", PANEL_COLUMNS, start, end)
     if frame.empty:
         raise PanelError(f"marts.fct_daily_sales in {database} has no rows between {start} and {end}")
     return normalize_panel(frame)
+
+
+def read_promotion_days(database: Path, *, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    """Rows of ``marts.fct_promotion_days`` (past and scheduled promotion days) between ``start`` and ``end``,
+    typed; empty when none ran or are planned. :func:`ml.features.promotion_plan` turns them into a plan."""
+    frame = _read_mart(database, "fct_promotion_days", PROMOTION_COLUMNS, start, end)
+    for column in ("date", "announced_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    for column in ("product_id", "channel", "promo_id"):
+        frame[column] = frame[column].astype(str)
+    frame["discount_pct"] = pd.to_numeric(frame["discount_pct"], errors="coerce").astype(float)
+    return frame
 
 
 def normalize_panel(frame: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ml import metrics as m
 from ml import plots, registry
+from ml.features import promotion_plan
 from ml.forecast import DemandForecaster, quantile_column
 from ml.price_elasticity import PriceElasticityModel, price_response_error
 
@@ -75,9 +76,12 @@ def holdout_start_for(panel: pd.DataFrame, holdout_days: int) -> pd.Timestamp:
 
 
 # ----------------------------------------------------------------------------- forecast
-def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Timestamp) -> tuple[dict[str, float], pd.DataFrame]:
-    """Metrics of a forecast from ``origin`` against the uncensored actual units that followed."""
-    forecast = model.predict(panel[panel["date"] <= origin], origin)
+def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Timestamp,
+                   promotions: pd.DataFrame | None = None) -> tuple[dict[str, float], pd.DataFrame]:
+    """Metrics of a forecast from ``origin`` against the uncensored actual units that followed, planned
+    with the promotions announced by the origin (``promotions``: rows of ``fct_promotion_days``)."""
+    future = None if promotions is None else promotion_plan(promotions, origin, model.horizon)
+    forecast = model.predict(panel[panel["date"] <= origin], origin, future=future)
     actual = panel[["date", "product_id", "channel", "units", "is_stockout"]]
     scored = forecast.merge(actual, on=["date", "product_id", "channel"], how="inner")
     scored = scored[~scored["is_stockout"]]
@@ -96,8 +100,12 @@ def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Time
 
 
 def train_demand_forecast(panel: pd.DataFrame, store_dir: Path, *, holdout_days: int = 14,
-                          params: dict[str, Any] | None = None) -> TrainingReport:
-    """Fit a :class:`DemandForecaster` before the holdout, gate it against the champion, log it."""
+                          params: dict[str, Any] | None = None,
+                          promotions: pd.DataFrame | None = None) -> TrainingReport:
+    """Fit a :class:`DemandForecaster` before the holdout, gate it against the champion, log it.
+
+    Candidate and champion are scored alike, each planned with the promotions announced by the
+    holdout's origin when ``promotions`` (rows of ``fct_promotion_days``) is given."""
     registry.configure(store_dir)
     params = {"horizon": 14, **(params or {})}
     start = holdout_start_for(panel, holdout_days)
@@ -106,8 +114,9 @@ def train_demand_forecast(panel: pd.DataFrame, store_dir: Path, *, holdout_days:
     started = time.perf_counter()
     model = DemandForecaster(**params).fit(history)
     train_seconds = time.perf_counter() - started
-    values, scored = score_forecast(model, panel, origin)
-    champion_score, champion = _champion_score(FORECAST_MODEL, lambda est: score_forecast(est, panel, origin)[0][FORECAST_METRIC])
+    values, scored = score_forecast(model, panel, origin, promotions)
+    champion_score, champion = _champion_score(
+        FORECAST_MODEL, lambda est: score_forecast(est, panel, origin, promotions)[0][FORECAST_METRIC])
     figures = {
         "forecast_vs_actual": plots.forecast_vs_actual(scored),
         "interval_calibration": plots.interval_calibration(scored, {q: quantile_column(q) for q in model.quantiles_}),

@@ -208,7 +208,7 @@ def _print_reasoning_summary(paths: DataPaths) -> None:
         rows = _analytics_rows(paths, """
             SELECT min(origin), count(*), count(DISTINCT product_id), any_value(model_version),
                    round(sum(p50) FILTER (horizon <= 7)), round(sum(p10) FILTER (horizon <= 7)),
-                   round(sum(p90) FILTER (horizon <= 7))
+                   round(sum(p90) FILTER (horizon <= 7)), count(planned_discount_pct)
             FROM reasoning.demand_forecasts WHERE origin = (SELECT max(origin) FROM reasoning.demand_forecasts)""")
         elasticity = _analytics_rows(paths, """
             SELECT any_value(model_version), count(*), round(median(elasticity), 2),
@@ -217,10 +217,10 @@ def _print_reasoning_summary(paths: DataPaths) -> None:
     except Exception as error:  # no reasoning tables yet: say so instead of failing the summary
         _say(f"  reasoning tables not published yet ({str(error).splitlines()[0][:120]})")
         return
-    origin, count, products, version, p50, p10, p90 = rows[0]
+    origin, count, products, version, p50, p10, p90, planned = rows[0]
     _say(f"  reasoning.demand_forecasts: {count:,} rows from origin {origin:%Y-%m-%d} for {products} products "
-         f"(demand_forecast v{version}); next 7 days, summed over rows: P50 {p50:,.0f} units "
-         f"(row P10s {p10:,.0f}, row P90s {p90:,.0f})")
+         f"(demand_forecast v{version}), {planned:,} of them on scheduled promotion days; next 7 days, summed "
+         f"over rows: P50 {p50:,.0f} units (row P10s {p10:,.0f}, row P90s {p90:,.0f})")
     version, count, median, weak = elasticity[0]
     _say(f"  reasoning.price_elasticities: {count} products (price_elasticity v{version}), median elasticity "
          f"{median}, weak first stage for {weak}%")
@@ -270,12 +270,16 @@ def bench_models(args) -> int:
         _say(f"[1-2/3] reusing the benchmark world in {paths.root} (--rebuild to simulate again)")
     prepare_seconds = time.perf_counter() - started
     from ml.benchmark import benchmark_models, format_table
-    from ml.panel import read_sales_panel
+    from ml.panel import PanelError, read_promotion_days, read_sales_panel
 
     _say("[3/3] fitting and scoring the models")
     panel = read_sales_panel(paths.analytics)
     try:
-        result = benchmark_models(panel, paths.simulator, holdout_days=args.holdout_days,
+        promotions = read_promotion_days(paths.analytics)
+    except PanelError as error:  # a world built by an older version, before the promotion calendar mart
+        raise CliError(f"{error}; run `bench models` again with --rebuild") from error
+    try:
+        result = benchmark_models(panel, paths.simulator, holdout_days=args.holdout_days, promotions=promotions,
                                   progress=lambda message: _say(f"  {message} ..."))
     except ValueError as error:  # a world too small or a holdout too short for the models: say which
         raise CliError(f"cannot benchmark the world in {paths.root}: {error}") from error

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.features import FEATURE_COLUMNS, KEY_COLUMNS, build_features, panel_cube, training_origins, training_rows
+from ml.features import (FEATURE_COLUMNS, KEY_COLUMNS, build_features, panel_cube, promotion_plan, training_origins,
+                         training_rows)
 
 CHANNEL_SHARE = {"web": 1.0, "marketplace": 0.7, "app": 0.5}
 WEEKLY = np.array([0.9, 0.85, 0.9, 1.0, 1.15, 1.3, 1.2])  # Monday .. Sunday
@@ -220,6 +221,47 @@ def test_default_plan_is_the_last_regular_price_and_future_overrides_it(panel):
     assert list(p.loc[~on, "days_since_promo"].iloc[2:5]) == [1, 2, 3]  # the days after the promotion
     others = planned[~((planned["product_id"] == "P02") & (planned["channel"] == "web"))]
     pd.testing.assert_frame_equal(others, default.loc[others.index])
+
+
+def test_a_promotion_given_as_a_discount_is_priced_off_the_last_regular_price(panel):
+    origin = pd.Timestamp("2025-03-15")
+    regular = panel[(panel["product_id"] == "P03") & (panel["channel"] == "app")
+                    & (panel["date"] <= origin)]["regular_price"].iloc[-1]
+    days = pd.date_range(origin + pd.Timedelta(days=2), periods=2)
+    future = pd.DataFrame({"product_id": "P03", "channel": "app", "date": days, "price": np.nan,
+                           "is_promo": True, "discount_pct": 25.0})
+    planned = build_features(panel, origin, 7, future=future)
+    p = planned[(planned["product_id"] == "P03") & (planned["channel"] == "app")].reset_index(drop=True)
+    on = p["date"].isin(days).to_numpy()
+    assert on.sum() == 2 and (p.loc[on, "is_promo"] == 1).all()
+    assert np.allclose(p.loc[on, "log_price"], np.log(regular * 0.75))
+    assert np.allclose(p.loc[on, "discount_pct"], 25)
+    assert np.allclose(p.loc[~on, "log_price"], np.log(regular)) and (p.loc[~on, "is_promo"] == 0).all()
+    # a row with neither a price nor a discount plans nothing
+    empty = future.assign(discount_pct=np.nan)
+    pd.testing.assert_frame_equal(build_features(panel, origin, 7, future=empty), build_features(panel, origin, 7))
+
+
+def test_promotion_plan_uses_only_promotions_announced_by_the_origin_within_the_horizon():
+    origin = pd.Timestamp("2025-03-15")
+    days = pd.DataFrame({
+        "date": pd.to_datetime(["2025-03-15", "2025-03-16", "2025-03-20", "2025-03-29", "2025-03-30", "2025-03-18"]),
+        "product_id": ["P01", "P01", "P02", "P02", "P02", "P03"],
+        "channel": ["web", "web", "app", "app", "app", "web"],
+        "discount_pct": [10.0, 10.0, 20.0, 20.0, 20.0, 30.0],
+        "announced_on": pd.to_datetime(["2025-03-01", "2025-03-01", "2025-03-15", "2025-03-10", "2025-03-10",
+                                        "2025-03-16"]),  # P03 is announced the day after the origin
+    })
+    plan = promotion_plan(days, origin, 14)
+    assert list(zip(plan["product_id"], plan["date"].dt.strftime("%m-%d"))) == [
+        ("P01", "03-16"), ("P02", "03-20"), ("P02", "03-29")]  # not the origin itself, not day 15
+    assert plan["is_promo"].all() and plan["price"].isna().all()
+    assert list(plan["discount_pct"]) == [10.0, 20.0, 20.0]
+    # without announcement dates, everything scheduled in the window counts
+    assert len(promotion_plan(days.drop(columns="announced_on"), origin, 14)) == 4
+    assert promotion_plan(days.iloc[:0], origin, 14).empty
+    with pytest.raises(ValueError, match="lacks columns"):
+        promotion_plan(days.drop(columns="discount_pct"), origin, 14)
 
 
 def test_missing_prices_are_carried_forward():

@@ -48,6 +48,21 @@ def test_units_in_the_marts_reconcile_with_the_loaded_order_lines(perception_run
     assert mart_units == raw_units
 
 
+def test_the_promotion_calendar_mart_reaches_past_the_sales_and_knows_when_each_was_announced(perception_run, paths):
+    raw = _query(paths.warehouse, """
+        SELECT promo_id, min(_batch_date) FROM raw.promotions WHERE status <> 'cancelled' GROUP BY 1""")
+    days = _query(paths.analytics, """
+        SELECT promo_id, min(announced_on), max(announced_on), bool_and(announced_on < date),
+               max(date) > (SELECT max(date) FROM marts.fct_daily_sales)
+        FROM marts.fct_promotion_days GROUP BY 1""")
+    assert raw, "the tiny world planned no promotion: the test would prove nothing"
+    announced = dict(raw)
+    assert {promo for promo, *_ in days} <= set(announced)
+    for promo, first, last, before, _ in days:
+        assert first == last == announced[promo] and before  # announced days before it runs
+    assert any(future for *_, future in days)  # scheduled beyond the last day of sales
+
+
 def test_the_dagster_home_records_the_runs_for_the_ui(perception_run, paths):
     import dagster as dg
 

@@ -15,8 +15,12 @@ from tests.ml.test_price_elasticity import synthetic_panel
 pytestmark = pytest.mark.slow
 
 
+SCHEDULED = 3  # products with a promotion scheduled on the first 2 days after the data
+
+
 def marts_from_a_synthetic_panel(root):
-    """A data directory whose warehouse and analyst database hold only ``marts.fct_daily_sales``."""
+    """A data directory whose warehouse and analyst database hold ``marts.fct_daily_sales`` and a
+    promotion calendar (``marts.fct_promotion_days``) with promotions scheduled after the last day."""
     from orchestration.publish import publish_analytics
     from orchestration.settings import DataPaths
 
@@ -27,6 +31,13 @@ def marts_from_a_synthetic_panel(root):
         connection.execute("CREATE SCHEMA marts")
         connection.register("panel", panel)
         connection.execute("CREATE TABLE marts.fct_daily_sales AS SELECT * FROM panel")
+        connection.execute(f"""
+            CREATE TABLE marts.fct_promotion_days AS
+            WITH series AS (SELECT DISTINCT product_id, channel FROM panel ORDER BY ALL LIMIT {SCHEDULED}),
+                 last AS (SELECT max(date) AS day FROM panel)
+            SELECT CAST(last.day + INTERVAL (d) DAY AS DATE) AS date, product_id, channel, 'PR' || product_id AS promo_id,
+                   25.0 AS discount_pct, 'markdown' AS promo_type, CAST(last.day - INTERVAL 3 DAY AS DATE) AS announced_on
+            FROM series, last, range(1, 3) t(d)""")
     publish_analytics(paths.warehouse, paths.analytics)
     return paths
 
@@ -68,10 +79,14 @@ def test_training_then_serving_records_versions_and_gates(data_dir):
             SELECT count(*), count(DISTINCT product_id), min(horizon), max(horizon), min(model_version),
                    max(model_version), bool_and(p10 <= p50 AND p50 <= p90)
             FROM reasoning.demand_forecasts""").fetchone()
+        planned = connection.execute("""
+            SELECT count(*), min(horizon), max(horizon), min(planned_discount_pct)
+            FROM reasoning.demand_forecasts WHERE planned_discount_pct IS NOT NULL""").fetchone()
         elasticities = connection.execute(
             "SELECT count(*), min(model_version), bool_and(ci_low < ci_high) FROM reasoning.price_elasticities"
         ).fetchone()
     assert forecasts == (12 * 14, 12, 1, 14, 1, 1, True)
+    assert planned == (SCHEDULED * 2, 1, 2, 25.0)  # the scheduled promotions planned the forecast
     assert elasticities == (12, 1, True)
 
 

@@ -16,7 +16,9 @@ expanded as (
         promotions.product_id,
         channels.channel_id,
         promotions.promo_id,
-        promotions.discount_pct
+        promotions.discount_pct,
+        promotions.promo_type,
+        promotions.announced_on
     from promotions
     inner join channels
         on promotions.channel_scope = 'all' or promotions.channel_scope = channels.channel_id,

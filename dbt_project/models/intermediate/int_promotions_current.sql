@@ -12,5 +12,6 @@ select
     status,
     status <> 'cancelled'                       as is_effective,
     updated_at,
+    announced_on,
     last_changed_date
 from {{ ref('stg_promotions__promotions') }}

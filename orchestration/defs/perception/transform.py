@@ -20,7 +20,8 @@ from orchestration.warehouse import WAREHOUSE_POOL
 
 GROUP = "perception"
 # Marts the agents decide from: stale beyond a day means an agent would act on yesterday's world.
-AGENT_INPUT_MARTS = {"fct_daily_sales", "fct_inventory_daily", "fct_competitor_prices", "dim_products"}
+AGENT_INPUT_MARTS = {"fct_daily_sales", "fct_inventory_daily", "fct_competitor_prices", "fct_promotion_days",
+                     "dim_products"}
 AGENT_INPUT_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=36),
                                                        warn_window=dt.timedelta(hours=26))
 

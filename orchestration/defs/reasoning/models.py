@@ -30,7 +30,10 @@ def _gate_metadata(report) -> dict:
     }
 
 
-def _training_asset(key: dg.AssetKey, model_name: str, train, description: str) -> dg.AssetsDefinition:
+def _training_asset(key: dg.AssetKey, model_name: str, train, description: str, *,
+                    plans_promotions: bool = False) -> dg.AssetsDefinition:
+    """A training asset; ``plans_promotions``: the gate's holdout forecast is planned with the promotion
+    calendar (``fct_promotion_days``), as the served forecast is."""
     @dg.asset(
         key=key,
         group_name=GROUP,
@@ -45,13 +48,14 @@ def _training_asset(key: dg.AssetKey, model_name: str, train, description: str) 
             "is registered but does not serve."))],
     )
     def train_model(context: dg.AssetExecutionContext, data_dir: DataDirectory):
-        from ml.panel import read_sales_panel
+        from ml.panel import read_promotion_days, read_sales_panel
 
         paths = data_dir.paths
         panel = read_sales_panel(paths.analytics)
         context.log.info(f"training {model_name} on {len(panel):,} rows "
                          f"({panel['date'].min():%Y-%m-%d} .. {panel['date'].max():%Y-%m-%d})")
-        report = train(panel, paths.mlflow)
+        inputs = {"promotions": read_promotion_days(paths.analytics)} if plans_promotions else {}
+        report = train(panel, paths.mlflow, **inputs)
         gate = _gate_metadata(report)
         context.log.info(f"{model_name} v{report.version}: {report.reason}")
         yield dg.MaterializeResult(metadata={
@@ -75,7 +79,8 @@ def model_assets() -> list[dg.AssetsDefinition]:
     return [
         _training_asset(FORECAST_MODEL_KEY, training.FORECAST_MODEL, training.train_demand_forecast,
                         "MLflow model demand_forecast: quantile (P10/P50/P90) demand per product x channel x day, "
-                        "14 days ahead; censored (stockout) days do not teach it that demand was low."),
+                        "14 days ahead; censored (stockout) days do not teach it that demand was low.",
+                        plans_promotions=True),
         _training_asset(ELASTICITY_MODEL_KEY, training.ELASTICITY_MODEL, training.train_price_elasticity,
                         "MLflow model price_elasticity: causal own-price elasticity per product (double ML + a "
                         "control function built on the supplier-cost instrument + partial pooling by category) with "

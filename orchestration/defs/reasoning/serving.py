@@ -43,10 +43,12 @@ def _stamp(frame, loaded):
     key=FORECASTS_KEY, group_name=GROUP, deps=[ANALYTICS_KEY, FORECAST_MODEL_KEY], pool=WAREHOUSE_POOL,
     kinds={"duckdb", "mlflow"}, tags={"layer": "reasoning"},
     description="reasoning.demand_forecasts: P10/P50/P90 and mean units per product x channel for the 14 days "
-                "after the latest day of data, from models:/demand_forecast@champion (version recorded per row).",
+                "after the latest day of data, planned with the scheduled promotions (fct_promotion_days), from "
+                "models:/demand_forecast@champion (version recorded per row).",
 )
 def demand_forecasts(context: dg.AssetExecutionContext, data_dir: DataDirectory) -> dg.MaterializeResult:
-    from ml.panel import read_sales_panel
+    from ml.features import promotion_plan
+    from ml.panel import read_promotion_days, read_sales_panel
     from orchestration.publish import publish_analytics
     from orchestration.warehouse import replace_rows
 
@@ -54,7 +56,11 @@ def demand_forecasts(context: dg.AssetExecutionContext, data_dir: DataDirectory)
     loaded = _champion(paths, "demand_forecast")
     panel = read_sales_panel(paths.analytics)
     origin = panel["date"].max()
-    forecast = _stamp(loaded.estimator.predict(panel, origin, mean=True), loaded)
+    plan = promotion_plan(read_promotion_days(paths.analytics, start=origin), origin, loaded.estimator.horizon)
+    forecast = _stamp(loaded.estimator.predict(panel, origin, future=plan, mean=True), loaded)
+    forecast = forecast.merge(plan[["product_id", "channel", "date", "discount_pct"]]
+                              .rename(columns={"discount_pct": "planned_discount_pct"}),
+                              on=["product_id", "channel", "date"], how="left")
     rows = replace_rows(paths.warehouse, "reasoning", "demand_forecasts", forecast, key={"origin": origin})
     publish_analytics(paths.warehouse, paths.analytics, context.run_id)
     context.log.info(f"forecast {len(forecast):,} rows from {origin:%Y-%m-%d} with demand_forecast v{loaded.version}")
@@ -62,6 +68,7 @@ def demand_forecasts(context: dg.AssetExecutionContext, data_dir: DataDirectory)
         "origin": f"{origin:%Y-%m-%d}", "rows": len(forecast), "table_rows": rows,
         "model_version": int(loaded.version), "model_run_id": loaded.run_id,
         "units_p50_next_7_days": float(forecast.loc[forecast["horizon"] <= 7, "p50"].sum()),
+        "planned_promotion_rows": int(forecast["planned_discount_pct"].notna().sum()),
     })
 
 
