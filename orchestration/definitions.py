@@ -16,9 +16,17 @@ from orchestration.settings import export_environment
 
 export_environment()
 
-perception = perception_definitions()
-defs = dg.Definitions.merge(
-    perception,
-    reasoning_definitions(next(job for job in perception.jobs if job.name == BUILD_JOB)),
-    dg.Definitions(resources={"data_dir": default_data_directory()}, executor=dg.in_process_executor),
-)
+
+
+def _code_location() -> dg.Definitions:
+    """All layers merged. Built inside a function: Dagster's loader refuses a module that holds more
+    than one ``Definitions`` object at module scope, so ``defs`` must be the only one."""
+    perception = perception_definitions()
+    return dg.Definitions.merge(
+        perception,
+        reasoning_definitions(next(job for job in perception.jobs if job.name == BUILD_JOB)),
+        dg.Definitions(resources={"data_dir": default_data_directory()}, executor=dg.in_process_executor),
+    )
+
+
+defs = _code_location()

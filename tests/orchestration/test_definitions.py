@@ -22,6 +22,22 @@ def test_definitions_load_and_validate(defs):
     dg.Definitions.validate_loadable(defs)
 
 
+def test_the_workspace_loads_the_way_the_ui_loads_it(tmp_path):
+    """`make ui` runs `dagster dev -w workspace.yaml`, whose loader is stricter than importing ``defs``
+    (it refuses a module holding two ``Definitions`` objects): ask Dagster's own validator."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "AGENTIC_COMMERCE_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "All code locations passed validation" in output, output[-3000:]
+
+
 def test_every_asset_is_grouped_by_layer(graph):
     keys = graph.get_all_asset_keys()
     groups = {key: graph.get(key).group_name for key in keys if graph.get(key).is_materializable}
