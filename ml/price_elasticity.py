@@ -30,7 +30,9 @@ price moves the shop chose because of demand from the rest, and borrows strength
    pooled estimate by ``tau^2 / (tau^2 + se^2)``, where ``tau^2`` (the true spread of elasticities
    around the category mean) is a maximum-likelihood estimate over products. Products with weak or no
    price variation get (close to) the category value with a wide interval; well-identified products
-   keep their own.
+   keep their own. The interval counts the uncertainty of the category estimate and, after Morris
+   (1983), of ``tau^2`` itself (``2 / (k - 3) * B^2 * (estimate - category)^2`` for ``k`` products
+   and shrinkage ``B``), which a plug-in posterior would ignore.
 5. **Cross-price effects** per category: 2SLS of what own price does not explain on the mean log
    price of the other products in the category, instrumented by their mean log cost.
 """
@@ -340,7 +342,11 @@ class PriceElasticityModel:
         has_own = np.isfinite(theta) & np.isfinite(se2)
         weight = np.where(has_own, tau2 / (tau2 + np.where(has_own, se2, 1.0)), 0.0)
         estimate = np.where(has_own, mu + weight * (np.nan_to_num(theta) - mu), mu)
-        variance = np.where(has_own, weight * np.nan_to_num(se2) + (1 - weight) ** 2 * mu_var, tau2 + mu_var)
+        # Morris's term for the uncertainty in tau^2: a plug-in posterior treats it as known and is too sure
+        k = raw.groupby("category")["raw_elasticity"].transform("count").to_numpy(float)
+        tau2_term = 2 / np.maximum(k - 3, 1) * (1 - weight) ** 2 * (np.nan_to_num(theta) - mu) ** 2
+        variance = np.where(has_own, weight * np.nan_to_num(se2) + (1 - weight) ** 2 * mu_var + tau2_term,
+                            tau2 + mu_var)
         z = stats.norm.ppf((1 + self.confidence) / 2)
         se = np.sqrt(variance)
         weak = ~(prior["first_stage_f"].to_numpy() >= WEAK_F)
