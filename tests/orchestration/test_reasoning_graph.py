@@ -79,6 +79,8 @@ def test_training_then_serving_records_versions_and_gates(data_dir):
             SELECT count(*), count(DISTINCT product_id), min(horizon), max(horizon), min(model_version),
                    max(model_version), bool_and(p10 <= p50 AND p50 <= p90)
             FROM reasoning.demand_forecasts""").fetchone()
+        types = dict(connection.execute("""SELECT column_name, data_type FROM information_schema.columns
+            WHERE table_schema = 'reasoning' AND table_name = 'demand_forecasts'""").fetchall())
         planned = connection.execute("""
             SELECT count(*), min(horizon), max(horizon), min(planned_discount_pct)
             FROM reasoning.demand_forecasts WHERE planned_discount_pct IS NOT NULL""").fetchone()
@@ -87,6 +89,7 @@ def test_training_then_serving_records_versions_and_gates(data_dir):
         ).fetchone()
     assert forecasts == (12 * 14, 12, 1, 14, 1, 1, True)
     assert planned == (SCHEDULED * 2, 1, 2, 25.0)  # the scheduled promotions planned the forecast
+    assert (types["origin"], types["date"], types["horizon"]) == ("DATE", "DATE", "BIGINT")  # joins the marts
     assert elasticities == (12, 1, True)
 
 

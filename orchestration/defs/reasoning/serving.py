@@ -61,7 +61,10 @@ def demand_forecasts(context: dg.AssetExecutionContext, data_dir: DataDirectory)
     forecast = forecast.merge(plan[["product_id", "channel", "date", "discount_pct"]]
                               .rename(columns={"discount_pct": "planned_discount_pct"}),
                               on=["product_id", "channel", "date"], how="left")
-    rows = replace_rows(paths.warehouse, "reasoning", "demand_forecasts", forecast, key={"origin": origin})
+    # calendar days and whole horizons, so the table joins the marts' DATE columns as they are
+    forecast = forecast.assign(origin=forecast["origin"].dt.date, date=forecast["date"].dt.date,
+                               horizon=forecast["horizon"].astype("int64"))
+    rows = replace_rows(paths.warehouse, "reasoning", "demand_forecasts", forecast, key={"origin": origin.date()})
     publish_analytics(paths.warehouse, paths.analytics, context.run_id)
     context.log.info(f"forecast {len(forecast):,} rows from {origin:%Y-%m-%d} with demand_forecast v{loaded.version}")
     return dg.MaterializeResult(metadata={
