@@ -52,6 +52,7 @@ from ml.panel import normalize_panel
 CONTROLS = ("calendar_index", "promo_share", "after_promo_share", "competitor_gap", "season_sin", "season_cos")
 AFTER_PROMO_DAYS = 7
 WEAK_F = 10.0
+MIN_WEEKS = 12  # usable weeks a product needs for its own slope (fewer: the category value)
 MIN_TAU2 = 0.01
 
 
@@ -157,7 +158,7 @@ class PriceElasticityModel:
             on a shared machine, oversubscribed threads slowed a fit from 4 s to almost a minute.
     """
 
-    def __init__(self, *, n_folds: int = 5, learner: str = "gbm", min_weeks: int = 12,
+    def __init__(self, *, n_folds: int = 5, learner: str = "gbm", min_weeks: int = MIN_WEEKS,
                  confidence: float = 0.9, random_state: int = 0, n_threads: int | None = 1):
         self.n_folds = n_folds
         self.learner = learner

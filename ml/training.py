@@ -28,6 +28,7 @@ from ml import metrics as m
 from ml import plots, registry
 from ml.features import promotion_plan
 from ml.forecast import DemandForecaster, quantile_column
+from ml.price_elasticity import MIN_WEEKS as ELASTICITY_MIN_WEEKS
 from ml.price_elasticity import PriceElasticityModel, price_response_error
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ ELASTICITY_MODEL = "price_elasticity"
 FORECAST_METRIC = "holdout_mean_pinball"
 MIN_TRAINING_DAYS = 56  # eight weeks before the holdout: the rolling features look back 28 days
 ELASTICITY_HOLDOUT_DAYS = 28
-MIN_HISTORY_DAYS = MIN_TRAINING_DAYS + ELASTICITY_HOLDOUT_DAYS + 1  # the least history both trainings accept
+# The least history both trainings accept: the elasticity holdout, then min_weeks full weeks, plus the
+# partial week the history may start with and one week's slack for weeks lost to stockouts.
+MIN_HISTORY_DAYS = max(MIN_TRAINING_DAYS + 1, 7 * (ELASTICITY_MIN_WEEKS + 2)) + ELASTICITY_HOLDOUT_DAYS
 ELASTICITY_METRIC = "holdout_price_response_mae"
 
 

@@ -373,11 +373,11 @@ def demo(args) -> int:
     reports = _run(dates[0], dates[-1])
     timings["perception (ingest run + build run)"] = time.perf_counter() - started
     reasoning = []
-    from ml.training import MIN_HISTORY_DAYS
+    from ml.training import ELASTICITY_HOLDOUT_DAYS, ELASTICITY_MIN_WEEKS, MIN_HISTORY_DAYS
 
     if _succeeded(reports) and len(dates) < MIN_HISTORY_DAYS:
         _say(f"[3/4] reasoning skipped: {len(dates)} days of history, the models need at least {MIN_HISTORY_DAYS} "
-             "(a holdout after eight weeks of training)")
+             f"(a {ELASTICITY_HOLDOUT_DAYS}-day holdout after {ELASTICITY_MIN_WEEKS} full weeks of prices and sales)")
     elif _succeeded(reports):
         _say("[3/4] reasoning through Dagster: train, gate, register, forecast")
         started = time.perf_counter()

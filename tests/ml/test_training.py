@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from ml import registry, training
@@ -62,3 +63,16 @@ def test_run_has_plots_and_tables(store):
     elasticity = registry.champion_version(training.ELASTICITY_MODEL)
     tables = {a.path for a in MlflowClient().list_artifacts(elasticity.run_id, "tables")}
     assert "tables/elasticities.csv" in tables
+
+
+def test_the_shortest_history_the_demo_accepts_trains_both_models(tmp_path):
+    """`make demo` runs reasoning from MIN_HISTORY_DAYS days on; both trainings must accept that much,
+    even when the history starts mid-week (a partial first week) and some weeks are lost to stockouts."""
+    frame, _ = synthetic_panel(n_products=12, days=training.MIN_HISTORY_DAYS + 3, seed=5, base_units=3.0,
+                               stockout_rate=0.03)
+    shortest = frame[frame["date"] >= frame["date"].min() + pd.Timedelta(days=3)]  # starts on a Thursday
+    assert shortest["date"].nunique() == training.MIN_HISTORY_DAYS
+    elasticity = training.train_price_elasticity(shortest, tmp_path, params={"learner": "ridge"})
+    forecast = training.train_demand_forecast(shortest, tmp_path, params=FAST)
+    assert elasticity.promoted and forecast.promoted
+    assert elasticity.metrics["products"] == 12
