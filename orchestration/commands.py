@@ -457,10 +457,26 @@ def _print_summary(paths: DataPaths, reports, timings: dict[str, float]) -> None
 
 
 # ------------------------------------------------------------------------------------------ ui
+def _require_free_port(host: str, port: int, option: str) -> None:
+    """Fail before starting anything when a port is taken (typically by another `make ui`): otherwise one
+    server dies on start-up with a bare "Address already in use" and takes the other down with it."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CliError(f"port {port} on {host} is not available ({error.strerror}): is another `make ui` "
+                           f"running? Stop it or pick another port with {option}") from error
+
+
 def ui(args) -> int:
     from orchestration.dbt import prepare_manifest
     from orchestration.instance import ensure_dagster_home
 
+    _require_free_port(args.host, args.dagster_port, "--dagster-port")
+    _require_free_port(args.host, args.mlflow_port, "--mlflow-port")
     paths = export_environment()
     ensure_dagster_home(paths)
     prepare_manifest()
@@ -492,4 +508,6 @@ def ui(args) -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
     exited = {name: p.returncode for name, p in processes.items() if p.returncode not in (0, None, -2, 130)}
+    for name, code in exited.items():
+        _say(f"{name} exited with code {code}; both servers are stopped (see its output above)")
     return 1 if exited else 0

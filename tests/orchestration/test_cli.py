@@ -45,6 +45,22 @@ def test_bad_arguments_are_rejected_with_the_reason(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", ["--dagster-port", "--mlflow-port"])
+def test_ui_refuses_a_port_in_use_before_starting_anything(option, capsys):
+    import socket
+
+    with socket.socket() as server, socket.socket() as spare:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        spare.bind(("127.0.0.1", 0))  # a port nobody listens on, for the other server
+        port, free = server.getsockname()[1], spare.getsockname()[1]
+        other = "--mlflow-port" if option == "--dagster-port" else "--dagster-port"
+        spare.close()
+        assert main(["ui", option, str(port), other, str(free)]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is not available" in err and option in err
+
+
 def test_a_bad_scenario_file_names_the_key(tmp_path, capsys):
     scenario = tmp_path / "typo.yaml"
     scenario.write_text((Path("commerce_sim/scenarios/default.yaml").read_text()
