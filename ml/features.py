@@ -19,9 +19,9 @@ The planned price of a target day defaults to the last known regular price carri
 promotion: the best guess when nothing is planned. A ``future`` frame (``product_id, channel, date,
 price`` and optionally ``is_promo, discount_pct``) overrides it, for planned promotions or to ask
 "what if we charged this?"; :func:`promotion_plan` turns the promotion calendar into one, so the
-promotions the shop has scheduled (and announced by the origin) shape the forecast. In training, the plan is what actually happened on the target day (the
-shop planned it), with the competitor price and the reference prices frozen at the origin, exactly
-as at prediction time.
+promotions the shop has scheduled (and announced by the origin) shape the forecast. In training, the
+plan is what actually happened on the target day (the shop planned it), with the competitor price and
+the reference prices frozen at the origin, exactly as at prediction time.
 
 Demand levels differ by two orders of magnitude between products, so the unit-based features come
 as an absolute ``level`` (in-stock mean of the last 56 days) plus ratios to it (last week, same
