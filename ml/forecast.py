@@ -216,11 +216,19 @@ class DemandForecaster:
         return out.reset_index(drop=True)
 
     def pyfunc_predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """MLflow pyfunc entry (UI, serving): ``frame`` is a daily panel; forecasts (with ``mean``) from
-        its last date, default plan."""
+        """MLflow pyfunc entry (UI, serving): ``frame`` is a daily panel; forecasts (with ``mean``) from its
+        last day with known ``units``. Rows after that day with ``units`` empty are the plan of the target
+        days (``price``, or ``is_promo`` with ``discount_pct``), as ``future`` is for :meth:`predict`;
+        target days without such a row get the default plan."""
         if "date" not in frame.columns or frame.empty:
             raise ValueError("pyfunc input must be a non-empty daily panel with a date column")
-        return self.predict(frame, pd.to_datetime(frame["date"]).max(), mean=True)
+        dates = pd.to_datetime(frame["date"])
+        known = frame["units"].notna() if "units" in frame.columns else pd.Series(True, index=frame.index)
+        if not known.any():
+            raise ValueError("pyfunc input has no row with known units: nothing to forecast from")
+        origin = dates[known].max()
+        planned = frame[~known & (dates > origin)]
+        return self.predict(frame[known], origin, future=planned if len(planned) else None, mean=True)
 
 
 def _conformal_shifts(raw: dict[float, np.ndarray], actual: np.ndarray) -> dict[float, float]:

@@ -164,6 +164,21 @@ def test_pyfunc_predict_forecasts_from_the_last_date(world):
     pd.testing.assert_frame_equal(out, ours.predict(panel, origins[1], mean=True))
 
 
+def test_pyfunc_plans_the_target_days_with_rows_whose_units_are_empty(world):
+    panel, _, origins, ours, _ = world
+    history = panel[panel["date"] <= origins[1]]
+    promotions = days_after(panel, origins[1], 3)[["date", "product_id", "channel"]].assign(
+        units=np.nan, price=np.nan, is_promo=True, discount_pct=30.0)
+    out = ours.pyfunc_predict(pd.concat([history, promotions], ignore_index=True))
+    expected = ours.predict(panel, origins[1], future=promotions, mean=True)
+    pd.testing.assert_frame_equal(out, expected)
+    default = ours.pyfunc_predict(history)
+    first_days = out["horizon"] <= 3
+    assert out.loc[first_days, "mean"].sum() > 1.2 * default.loc[first_days, "mean"].sum()
+    with pytest.raises(ValueError, match="no row with known units"):
+        ours.pyfunc_predict(promotions)
+
+
 def test_bad_parameters_and_unfitted_use_are_rejected(world):
     panel = world[0]
     with pytest.raises(RuntimeError, match="not fitted"):
