@@ -222,3 +222,16 @@ def _flat(params: dict[str, Any], model) -> dict[str, Any]:
     """The estimator's full parameter set (defaults included), so a run is reproducible from the UI."""
     names = [name for name in inspect.signature(type(model).__init__).parameters if name != "self"]
     return {name: getattr(model, name) for name in names if hasattr(model, name)} | params
+
+
+def insufficient_history(panel: pd.DataFrame) -> str | None:
+    """Why the models cannot train on ``panel`` yet (too few days of history), or None when they can.
+
+    Asked before every training, scheduled or not, so a young shop skips training with this message
+    instead of failing deep inside a fit.
+    """
+    days = int((pd.Timestamp(panel["date"].max()) - pd.Timestamp(panel["date"].min())).days) + 1 if len(panel) else 0
+    if days >= MIN_HISTORY_DAYS:
+        return None
+    return (f"{days} days of history; the models need at least {MIN_HISTORY_DAYS} (a {ELASTICITY_HOLDOUT_DAYS}-day "
+            f"holdout after {ELASTICITY_MIN_WEEKS} full weeks of prices and sales)")

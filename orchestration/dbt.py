@@ -1,21 +1,25 @@
-"""The dbt project as Dagster sees it, and keeping its manifest current.
+"""The dbt project's manifest, which dagster-dbt builds its assets from.
 
-dagster-dbt builds assets from ``target/manifest.json``. ``DbtProject.prepare_if_dev()`` only parses
-under ``dagster dev``, so the CLI, the tests and the definitions module call ``prepare_manifest``,
-which runs ``dbt parse`` only when a project file is newer than the manifest (a few seconds, once).
+The code location never runs dbt while it loads: ``make install`` (``agentic-commerce dbt-parse``)
+and the test fixtures prepare ``target/manifest.json`` with :func:`prepare_manifest`, which runs
+``dbt parse`` only when a project file is newer than the manifest (a few seconds, once). Loading the
+definitions without one is an error that says how to make it.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, export_environment
+from orchestration.settings import DBT_PROJECT_DIR
 
 PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".md", ".csv"}
+
+
+class ManifestMissingError(RuntimeError):
+    """The dbt manifest was never prepared; the message says how to prepare it."""
 
 
 def manifest_path() -> Path:
@@ -43,12 +47,20 @@ def dbt_executable() -> str:
 def prepare_manifest(force: bool = False) -> Path:
     """Run ``dbt parse`` if the manifest is missing or older than the project files."""
     if force or manifest_is_stale():
-        export_environment()
         completed = subprocess.run(
             [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
              str(DBT_PROJECT_DIR), "--quiet"],
-            cwd=DBT_PROJECT_DIR, capture_output=True, text=True, env=os.environ.copy(),
+            cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
         )
         if completed.returncode != 0:
             raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR}:\n{completed.stdout}\n{completed.stderr}")
     return manifest_path()
+
+
+def require_manifest() -> Path:
+    """The prepared manifest, or an error naming the command that prepares it (no subprocess here)."""
+    manifest = manifest_path()
+    if not manifest.is_file():
+        raise ManifestMissingError(f"no dbt manifest at {manifest}: run `make install` (or `agentic-commerce "
+                                   f"dbt-parse`) before loading the Dagster definitions")
+    return manifest

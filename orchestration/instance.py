@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.settings import DataPaths, export_environment
+from orchestration.settings import DataPaths
 
-# Every warehouse writer runs in the pool `duckdb_warehouse`; one slot means DuckDB's single-writer
-# lock is never contended, across concurrent runs too.
+# Every warehouse writer runs in one pool and MLflow's SQLite store takes one writer too; with one
+# slot per pool, DuckDB's single-writer lock is never contended, across concurrent runs too. Two
+# runs at a time is what two cores carry.
 DAGSTER_YAML = """\
 # Written by agentic-commerce. Dagster instance settings for the embedded deployment.
 concurrency:
   pools:
     default_limit: 1
   runs:
-    max_concurrent_runs: 4
+    max_concurrent_runs: 2
 telemetry:
   enabled: false
 """
 
 
-def ensure_dagster_home(paths: DataPaths | None = None) -> Path:
-    paths = export_environment(paths)
+def ensure_dagster_home(paths: DataPaths) -> Path:
+    """Create the Dagster home with its ``dagster.yaml`` (an existing file is left as the user edited it)."""
     home = paths.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
@@ -30,8 +31,8 @@ def ensure_dagster_home(paths: DataPaths | None = None) -> Path:
     return home
 
 
-def get_instance(paths: DataPaths | None = None):
+def get_instance(paths: DataPaths):
+    """The Dagster instance stored in the data directory, without reading or changing ``DAGSTER_HOME``."""
     import dagster as dg
 
-    ensure_dagster_home(paths)
-    return dg.DagsterInstance.get()
+    return dg.DagsterInstance.from_config(str(ensure_dagster_home(paths)))

@@ -1,8 +1,9 @@
 """Where runtime state lives: one data directory, set by one environment variable.
 
 ``AGENTIC_COMMERCE_DATA_DIR`` (default ``./data``) holds the landing zone, the writer's warehouse,
-the published analyst database, the MLflow store, the Dagster home and the simulator. Every other
-component asks this module for paths, so pointing the platform elsewhere is one variable.
+the published analyst database, the MLflow store, the Dagster home, the simulator and the logs.
+Every other component asks this module for paths, so pointing the platform elsewhere is one
+variable. Nothing here runs at import: callers ask for :func:`data_paths` when they need it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_DIR_ENV = "AGENTIC_COMMERCE_DATA_DIR"
-WAREHOUSE_ENV = "AGENTIC_COMMERCE_WAREHOUSE"  # read by dbt's profiles.yml
-PARTITIONS_START_ENV = "AGENTIC_COMMERCE_PARTITIONS_START"
-DEFAULT_PARTITIONS_START = "2025-01-01"
+WAREHOUSE_ENV = "AGENTIC_COMMERCE_WAREHOUSE"  # dbt's profiles.yml falls back to it outside Dagster
+DEFAULT_DATA_DIR = "data"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
 @dataclass(frozen=True)
 class DataPaths:
+    """The layout of one data directory; every path is derived from ``root``."""
+
     root: Path
 
     @property
@@ -47,16 +49,24 @@ class DataPaths:
     def simulator(self) -> Path:
         return self.root / "sim"
 
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
 
-def data_paths() -> DataPaths:
-    """Paths from the environment, made absolute (dbt and DuckDB resolve relative paths differently)."""
-    return DataPaths(Path(os.environ.get(DATA_DIR_ENV, "data")).expanduser().resolve())
+    @property
+    def bench(self) -> Path:
+        return self.root / "bench"
 
 
-def export_environment(paths: DataPaths | None = None) -> DataPaths:
-    """Set the variables child tools read (dbt's warehouse path, Dagster's home) from the data dir."""
-    paths = paths or data_paths()
-    os.environ[DATA_DIR_ENV] = str(paths.root)
-    os.environ[WAREHOUSE_ENV] = str(paths.warehouse)
-    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
-    return paths
+def data_paths(root: Path | str | None = None) -> DataPaths:
+    """The data directory ``root``, or the one the environment names; absolute, because dbt and DuckDB
+    resolve relative paths against different working directories."""
+    chosen = root if root is not None else os.environ.get(DATA_DIR_ENV, DEFAULT_DATA_DIR)
+    return DataPaths(Path(chosen).expanduser().resolve())
+
+
+def child_environment(paths: DataPaths) -> dict[str, str]:
+    """The environment for tools this process starts (Dagster's servers, dbt by hand): the data
+    directory, dbt's warehouse path and the Dagster home, on top of the current environment."""
+    return {**os.environ, DATA_DIR_ENV: str(paths.root), WAREHOUSE_ENV: str(paths.warehouse),
+            "DAGSTER_HOME": str(paths.dagster_home)}

@@ -1,8 +1,8 @@
-"""Ingest assets: one per source, daily-partitioned, validated at the boundary.
+"""Ingest assets: one step per source, one asset per raw table, partitioned by batch date.
 
-Each asset reads its landed batches for the run's partition(s), validates them
-(``data_quality.boundary``), replaces those dates in ``raw.*`` and the quarantine, and reports
-three checks on itself:
+Each step reads its landed batches for the run's partition(s), validates them at the boundary
+(``data_quality.boundary``), replaces those dates in ``raw.*`` and the quarantine
+(``warehouse.raw``), and reports three checks on each table:
 
 - ``batches_complete`` (blocking): every batch was structurally usable; a blocked batch names its
   file and problem, and nothing downstream runs on it;
@@ -12,27 +12,34 @@ three checks on itself:
   the tables themselves.
 
 A history backfill is one run (``BackfillPolicy.single_run``): validation runs once over the whole
-range, not 365 times.
+range, not 365 times. Dagster records the run's materialization on every partition it covered, so
+``dagster/row_count`` (a per-partition figure in the UI) is reported only by single-date runs; a
+ranged run reports its totals under names that say so, and a table of rows per date.
 """
-
 
 import dagster as dg
 
 from data_quality.contracts import SOURCES, SourceContract
-from orchestration.partitions import DAILY, partition_dates
-from orchestration.resources import DataDirectory
-from orchestration.warehouse import WAREHOUSE_POOL
+from orchestration.defs.tags import DATA_PLATFORM, stage
+from orchestration.partitions import BATCH_DATES, partition_dates
+from orchestration.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 
-GROUP = "perception"
+GROUP = "raw"
+CODE_VERSION = "boundary-1"  # bump when validation or loading changes what lands in raw.*
 ROWS_VALID_MAX_SHARE = 0.01  # more than 1% of rows quarantined is unusual for these sources
 MASTER_SOURCE = "catalog"  # products, channels: the reference every other source is checked against
+PER_DATE_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("batch_date", "date"), dg.TableColumn("status", "string"),
+    dg.TableColumn("rows_landed", "int"), dg.TableColumn("rows_loaded", "int"),
+    dg.TableColumn("rows_quarantined", "int")])
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
 
 
-MASTER_KEYS = [raw_asset_key(t.table) for t in SOURCES[MASTER_SOURCE].tables]
+def master_keys() -> list[dg.AssetKey]:
+    return [raw_asset_key(t.table) for t in SOURCES[MASTER_SOURCE].tables]
 
 
 def _check_specs(key: dg.AssetKey, contract: SourceContract) -> list[dg.AssetCheckSpec]:
@@ -51,13 +58,15 @@ def _check_specs(key: dg.AssetKey, contract: SourceContract) -> list[dg.AssetChe
 
 def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
     """One step per source (its files share a manifest), one asset per raw table."""
-    deps = [] if contract.name == MASTER_SOURCE else MASTER_KEYS
+    deps = [] if contract.name == MASTER_SOURCE else master_keys()
     specs = [
         dg.AssetSpec(
             raw_asset_key(table.table),
             group_name=GROUP,
             deps=deps,
             kinds={"duckdb", table.format},
+            owners=[DATA_PLATFORM],
+            code_version=CODE_VERSION,
             tags={"layer": "perception", "source": contract.name},
             description=f"{table.description}. From landing/{contract.name}/<date>/{table.file_name} "
                         f"({contract.system}), validated at the boundary.",
@@ -74,21 +83,21 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         name=f"ingest_{contract.name}",
         specs=specs,
         check_specs=checks,
-        partitions_def=DAILY,
+        partitions_def=BATCH_DATES,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
+        op_tags=stage(f"ingest + validate {contract.name}"),
         description=f"Ingest the {contract.system} batches ({contract.name}).",
     )
-    def ingest(context: dg.AssetExecutionContext, data_dir: DataDirectory):
+    def ingest(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
         from data_quality.boundary import validate_source
-        from orchestration.warehouse import reconcile, reference_data, store_validation
+        from warehouse.raw import reconcile, reference_data, store_validation
 
-        paths = data_dir.paths
         dates = partition_dates(context)
         context.log.info(f"validating {len(dates)} {contract.name} batch(es) {dates[0]} .. {dates[-1]}")
-        result = validate_source(paths.landing, contract, dates, reference_data(paths.warehouse))
-        store_validation(paths.warehouse, result, context.run_id)
-        balance = reconcile(paths.warehouse, contract.name, dates)
+        result = validate_source(landing.path, contract, dates, reference_data(warehouse.path))
+        store_validation(warehouse.path, result, context.run_id)
+        balance = reconcile(warehouse.path, contract.name, dates)
         blocked = result.blocked
         context.log.info(f"{contract.name}: {result.rows_loaded:,} rows loaded, {result.rows_quarantined:,} "
                          f"quarantined, {len(blocked)} of {len(result.batches)} batch(es) blocked")
@@ -101,19 +110,42 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
     return ingest
 
 
+def _count_by_date(dates) -> dict[str, int]:
+    import pandas as pd
+
+    return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").value_counts().to_dict()
+
+
+def _per_date(result, table: str) -> list[dg.TableRecord]:
+    """Rows landed, loaded and quarantined per batch date for one table."""
+    loaded = result.loaded.get(table)
+    quarantine = result.quarantine[result.quarantine["table_name"] == table]
+    loaded_by_date = _count_by_date(loaded["_batch_date"]) if loaded is not None and len(loaded) else {}
+    quarantined_by_date = _count_by_date(quarantine["batch_date"]) if len(quarantine) else {}
+    records = []
+    for outcome in result.batches:
+        date = str(outcome.batch_date)
+        rows_loaded, rows_quarantined = int(loaded_by_date.get(date, 0)), int(quarantined_by_date.get(date, 0))
+        records.append(dg.TableRecord({"batch_date": date, "status": outcome.status,
+                                       "rows_landed": rows_loaded + rows_quarantined, "rows_loaded": rows_loaded,
+                                       "rows_quarantined": rows_quarantined}))
+    return records
+
+
 def _table_results(contract, table, result, blocked, unbalanced, balance):
     key = raw_asset_key(table)
     quarantine = result.quarantine[result.quarantine["table_name"] == table]
     loaded = len(result.loaded.get(table, []))
     landed = loaded + len(quarantine)
-    yield dg.MaterializeResult(asset_key=key, metadata={
-        "batches": len(result.batches),
-        "batches_blocked": len(blocked),
-        "rows_landed": landed,
-        "rows_loaded": loaded,
-        "rows_quarantined": len(quarantine),
-        "dagster/row_count": loaded,
-    })
+    single_date = len(result.batches) == 1
+    totals = {"rows_landed": landed, "rows_loaded": loaded, "rows_quarantined": len(quarantine)}
+    metadata = {"batches": len(result.batches), "batches_blocked": len(blocked)}
+    if single_date:
+        metadata.update({**totals, "dagster/row_count": loaded})
+    else:  # the same event lands on every partition of the range: say that these are the run's totals
+        metadata.update({f"run_{name}": value for name, value in totals.items()})
+        metadata["rows_per_date"] = dg.MetadataValue.table(_per_date(result, table), schema=PER_DATE_SCHEMA)
+    yield dg.MaterializeResult(asset_key=key, metadata=metadata)
     yield dg.AssetCheckResult(
         asset_key=key,
         check_name="batches_complete",
@@ -135,7 +167,7 @@ def _table_results(contract, table, result, blocked, unbalanced, balance):
         severity=dg.AssetCheckSeverity.WARN,
         description=f"{len(quarantine)} of {landed} rows quarantined ({share:.3%})",
         metadata={
-            "quarantined_share": share,
+            "quarantined_share": round(share, 6),
             "expectations_evaluated": len(stats),
             "failed_expectations": dg.MetadataValue.json(
                 [{"expectation": s.expectation, "reason": s.reason, "rows": s.failed_rows} for s in failing]),

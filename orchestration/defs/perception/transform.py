@@ -1,9 +1,14 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts, dbt tests shown as asset checks.
 
-Asset keys follow the layer (``staging/stg_oms__orders``, ``marts/fct_daily_sales``) and every model
-sits in the ``perception`` group. Sources need no mapping: dagster-dbt keys source table
-``raw.<table>`` as ``raw/<table>``, the key of the ingest asset that loads it. The marts agents
-read carry freshness policies.
+Asset keys and groups follow the dbt layer (``staging/stg_oms__orders`` in group ``staging``,
+``marts/fct_daily_sales`` in ``marts``), so the UI shows perception as the layers a person reads.
+Sources need no mapping: dagster-dbt keys source table ``raw.<table>`` as ``raw/<table>``, the key
+of the ingest asset that loads it.
+
+Automation: every model materializes when a parent updated and every blocking check of its parents
+passed (a blocked batch builds nothing downstream; the next good batch builds everything). One
+tick requests the whole graph below a change, so Dagster runs it as one ``dbt build``. The marts
+agents read carry freshness policies; each build reports row counts and column types.
 """
 
 
@@ -14,16 +19,19 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.dbt import dbt_executable, prepare_manifest
+from orchestration.dbt import dbt_executable, require_manifest
+from orchestration.defs.tags import DATA_PLATFORM, stage
+from orchestration.resources import WAREHOUSE_POOL, Warehouse
 from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.warehouse import WAREHOUSE_POOL
 
-GROUP = "perception"
 # Marts the agents decide from: stale beyond a day means an agent would act on yesterday's world.
 AGENT_INPUT_MARTS = {"fct_daily_sales", "fct_inventory_daily", "fct_competitor_prices", "fct_promotion_days",
                      "dim_products"}
 AGENT_INPUT_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=36),
                                                        warn_window=dt.timedelta(hours=26))
+BUILD_WHEN_PARENTS_UPDATE = (dg.AutomationCondition.eager()
+                             & dg.AutomationCondition.all_deps_blocking_checks_passed()).with_label(
+    "parents updated and their blocking checks passed")
 
 
 class PerceptionTranslator(DagsterDbtTranslator):
@@ -33,7 +41,8 @@ class PerceptionTranslator(DagsterDbtTranslator):
         if props.get("resource_type") != "model":
             return spec
         layer = props["fqn"][1] if len(props["fqn"]) > 2 else "models"
-        spec = spec.replace_attributes(key=dg.AssetKey([layer, props["name"]]), group_name=GROUP)
+        spec = spec.replace_attributes(key=dg.AssetKey([layer, props["name"]]), group_name=layer,
+                                       automation_condition=BUILD_WHEN_PARENTS_UPDATE, owners=[DATA_PLATFORM])
         spec = spec.merge_attributes(tags={"layer": "perception", "dbt_layer": layer})
         if props["name"] in AGENT_INPUT_MARTS:
             spec = spec.replace_attributes(freshness_policy=AGENT_INPUT_FRESHNESS)
@@ -45,19 +54,27 @@ def dbt_project() -> DbtProject:
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
-    project = dbt_project()
-
+    """The dbt graph from the prepared manifest (``make install`` / ``agentic-commerce dbt-parse``)."""
     @dbt_assets(
-        manifest=prepare_manifest(),
-        project=project,
+        manifest=require_manifest(),
+        project=dbt_project(),
         dagster_dbt_translator=PerceptionTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=WAREHOUSE_POOL,
-        name="dbt_perception_models",
+        name="dbt_build",
+        op_tags=stage("dbt build (models + tests)"),
     )
-    def dbt_perception_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+    def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        # profiles.yml reads the DuckDB path from this variable, so dbt writes the resource's warehouse
+        invocation = dbt.cli(["build", "--vars", _vars({"warehouse_path": str(warehouse.path)})], context=context)
+        yield from invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
 
-    return dbt_perception_models
+    return dbt_build
+
+
+def _vars(values: dict[str, str]) -> str:
+    import json
+
+    return json.dumps(values)
 
 
 def dbt_resource() -> DbtCliResource:

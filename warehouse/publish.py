@@ -14,10 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.warehouse import connect
+from warehouse.connection import connect
 
-PUBLISHED_SCHEMAS = ("marts", "reasoning")
-PUBLISHED_INGEST_TABLES = ("quarantine", "batches")
+PUBLISHED_SCHEMAS = ("marts", "reasoning")  # every table of these schemas
+PUBLISHED_INGEST_TABLES = ("quarantine", "batches")  # and these of schema ingest (data engineers query them)
+MART_SCHEMA = "marts"  # also exposed as views in ``main``: analysts write `from fct_daily_sales`
 
 
 @dataclass
@@ -42,10 +43,10 @@ def publish_analytics(warehouse: Path, analytics: Path, run_id: str | None = Non
         connection.execute(f"ATTACH {_quote(str(warehouse))} AS wh (READ_ONLY)")
         listing = connection.execute("""
             SELECT schema_name, table_name, comment FROM duckdb_tables()
-            WHERE database_name = 'wh' AND (schema_name IN ('marts', 'reasoning') OR
-                  (schema_name = 'ingest' AND table_name IN ('quarantine', 'batches')))
-            ORDER BY schema_name, table_name""").fetchall()
-        if not any(schema == "marts" for schema, _, _ in listing):
+            WHERE database_name = 'wh' AND (list_contains(?, schema_name) OR
+                  (schema_name = 'ingest' AND list_contains(?, table_name)))
+            ORDER BY schema_name, table_name""", [list(PUBLISHED_SCHEMAS), list(PUBLISHED_INGEST_TABLES)]).fetchall()
+        if not any(schema == MART_SCHEMA for schema, _, _ in listing):
             raise RuntimeError(f"{warehouse} has no marts yet: run dbt (the perception job) before publishing")
         for schema in sorted({schema for schema, _, _ in listing}):
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -53,12 +54,12 @@ def publish_analytics(warehouse: Path, analytics: Path, run_id: str | None = Non
             connection.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM wh.{schema}.{table}")
             if comment:
                 connection.execute(f"COMMENT ON TABLE {schema}.{table} IS {_quote(comment)}")
-            if schema == "marts":  # analysts can write `from fct_daily_sales` without the schema
-                connection.execute(f"CREATE VIEW main.{table} AS SELECT * FROM marts.{table}")
+            if schema == MART_SCHEMA:
+                connection.execute(f"CREATE VIEW main.{table} AS SELECT * FROM {MART_SCHEMA}.{table}")
             tables[f"{schema}.{table}"] = connection.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
         for schema, table, column, comment in connection.execute("""
                 SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
-                WHERE database_name = 'wh' AND comment IS NOT NULL AND schema_name IN ('marts', 'reasoning', 'ingest')""").fetchall():
+                WHERE database_name = 'wh' AND comment IS NOT NULL""").fetchall():
             if f"{schema}.{table}" in tables:
                 connection.execute(f'COMMENT ON COLUMN {schema}.{table}."{column}" IS {_quote(comment)}')
         connection.execute("CREATE TABLE main._published (published_at TIMESTAMP, run_id VARCHAR, warehouse VARCHAR)")

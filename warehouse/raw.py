@@ -1,8 +1,7 @@
-"""The DuckDB warehouse the pipeline writes: raw tables, quarantine, the batch log.
+"""What ingestion writes into the warehouse: raw tables, the quarantine, the batch log.
 
-DuckDB allows one writing process per file, so connections are short (open, write, close) and every
-writer runs in the Dagster pool ``duckdb_warehouse`` (limit 1). A write that still meets a lock —
-someone opened the file by hand — is retried with backoff before it fails with a clear message.
+Every writer runs in one Dagster pool (limit 1, ``orchestration.resources``), because DuckDB allows
+one writing process per file; connections are short (:mod:`warehouse.connection`).
 
 Tables:
 - ``raw.<table>``: validated rows of each landed file, typed per ``data_quality.contracts``, with
@@ -14,10 +13,7 @@ Tables:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,11 +21,10 @@ import pandas as pd
 from data_quality.boundary import QUARANTINE_COLUMNS, ValidationResult
 from data_quality.contracts import DUCKDB_TYPES, SOURCES, TableContract
 from data_quality.suites import Reference
+from warehouse.connection import connect
 
-WAREHOUSE_POOL = "duckdb_warehouse"
 META_COLUMNS = {"_batch_date": "DATE", "_batch_id": "VARCHAR", "_source_file": "VARCHAR", "_row_number": "BIGINT",
                 "_loaded_at": "TIMESTAMP", "_run_id": "VARCHAR"}
-_LOCK_ERRORS = ("Could not set lock", "Conflicting lock")
 
 INGEST_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -49,42 +44,10 @@ CREATE OR REPLACE VIEW ingest.batch_status AS
 """
 
 
-class WarehouseLockedError(RuntimeError):
-    pass
-
-
 def raw_table_ddl(table: TableContract) -> str:
     columns = [f'"{c.name}" {DUCKDB_TYPES[c.type]}' for c in table.columns]
     columns += [f"{name} {type_}" for name, type_ in META_COLUMNS.items()]
     return f"CREATE TABLE IF NOT EXISTS raw.{table.table} ({', '.join(columns)})"
-
-
-@contextlib.contextmanager
-def connect(path: Path, *, read_only: bool = False, attempts: int = 20) -> Iterator:
-    """A short-lived DuckDB connection, retrying while another process holds the write lock."""
-    import duckdb
-
-    path = Path(path)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    delay = 0.1
-    for attempt in range(attempts):
-        try:
-            connection = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as error:
-            if not any(text in str(error) for text in _LOCK_ERRORS) or attempt == attempts - 1:
-                if any(text in str(error) for text in _LOCK_ERRORS):
-                    raise WarehouseLockedError(
-                        f"{path} is locked by another process (close any session that opened it read-write; "
-                        f"analysts should use the published analytics database): {error}") from None
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def ensure_schema(connection) -> None:
@@ -201,30 +164,3 @@ def reference_data(path: Path) -> Reference:
         channels=frozenset(channels["channel_id"]),
         warehouses=frozenset(warehouses["warehouse_id"]),
     )
-
-
-def replace_rows(path: Path, schema: str, table: str, frame: pd.DataFrame, *, key: dict | None = None) -> int:
-    """Write ``frame`` into ``schema.table``: replace the rows matching ``key`` (or all rows), in one transaction.
-
-    Creates the table from the frame on first use; returns the table's row count afterwards. A column
-    the table lacks is added (older rows read NULL there), so a model that reports more than its
-    predecessor does not break the history already written.
-    """
-    with connect(path) as connection:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        connection.register("incoming", frame)
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} AS SELECT * FROM incoming LIMIT 0")
-        existing = {row[0] for row in connection.execute(f"DESCRIBE {schema}.{table}").fetchall()}
-        for name, column_type, *_ in connection.execute("DESCRIBE incoming").fetchall():
-            if name not in existing:
-                connection.execute(f'ALTER TABLE {schema}.{table} ADD COLUMN "{name}" {column_type}')
-        connection.execute("BEGIN")
-        if key:
-            where = " AND ".join(f'"{column}" = ?' for column in key)
-            connection.execute(f"DELETE FROM {schema}.{table} WHERE {where}", list(key.values()))
-        else:
-            connection.execute(f"DELETE FROM {schema}.{table}")
-        connection.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM incoming")
-        connection.execute("COMMIT")
-        connection.unregister("incoming")
-        return connection.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]

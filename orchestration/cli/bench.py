@@ -1,0 +1,70 @@
+"""``bench``: benchmarks that print figures (``bench models``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+
+from orchestration.cli.errors import CliError
+from orchestration.cli.output import say
+from orchestration.cli.platform import Platform
+from orchestration.cli.world import create_world, load_scenario
+from orchestration.settings import DataPaths, data_paths
+
+
+def bench_world(scenario, *, rebuild: bool = False) -> Platform:
+    """The scenario simulated and perceived in its own data directory (``<data>/bench/<name>-<hash>``), reused."""
+    from orchestration.cli.pipeline import plan_ingest, run_perception
+
+    digest = hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:8]
+    root = data_paths().bench / f"{scenario.name}-{digest}"
+    if rebuild:
+        shutil.rmtree(root, ignore_errors=True)
+    platform = Platform(DataPaths(root))
+    if platform.paths.analytics.is_file():
+        say(f"[1-2/3] reusing the benchmark world in {root} (--rebuild to simulate again)")
+        return platform
+    say(f"[1/3] simulating '{scenario.name}' into {root}")
+    shutil.rmtree(root, ignore_errors=True)
+    create_world(platform, scenario)
+    say("[2/3] perception through Dagster")
+    reports = run_perception(platform, plan_ingest(platform).to_ingest)
+    if not all(r.success for r in reports):
+        raise CliError(f"perception failed for the benchmark world in {root}; see the lines above")
+    return platform
+
+
+def bench_models(args) -> int:
+    """Simulate (or reuse) the scenario's world, run perception, fit every model, score against the truth."""
+    from ml.benchmark import benchmark_models, format_table
+    from ml.panel import PanelError, read_promotion_days, read_sales_panel
+
+    scenario = load_scenario(args.scenario, days=args.days, products=args.products)
+    started = time.perf_counter()
+    platform = bench_world(scenario, rebuild=args.rebuild)
+    prepare_seconds = time.perf_counter() - started
+    paths = platform.paths
+    say("[3/3] fitting and scoring the models")
+    panel = read_sales_panel(paths.analytics)
+    try:
+        promotions = read_promotion_days(paths.analytics)
+    except PanelError as error:  # a world built by an older version, before the promotion calendar mart
+        raise CliError(f"{error}; run `bench models` again with --rebuild") from error
+    try:
+        result = benchmark_models(panel, paths.simulator, holdout_days=args.holdout_days, promotions=promotions,
+                                  progress=lambda message: say(f"  {message} ..."))
+    except ValueError as error:  # a world too small or a holdout too short for the models: say which
+        raise CliError(f"cannot benchmark the world in {paths.root}: {error}") from error
+    result["scenario"] = {"name": scenario.name, "path": str(args.scenario or "default"),
+                          "digest": paths.root.name.rsplit("-", 1)[-1],
+                          "products": scenario.catalog.n_products, "days": scenario.history_days}
+    result["timing"]["prepare_world_seconds"] = prepare_seconds
+    say("")
+    say(format_table(result))
+    if args.json_path:
+        args.json_path.parent.mkdir(parents=True, exist_ok=True)
+        args.json_path.write_text(json.dumps(result, indent=2) + "\n")
+        say(f"\nwrote {args.json_path}")
+    return 0

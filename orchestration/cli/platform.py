@@ -1,0 +1,40 @@
+"""The data directory a command works on and, built when first needed, Dagster over it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+from orchestration.cli.output import quiet_libraries, say
+from orchestration.settings import DataPaths, data_paths
+
+
+class Platform:
+    """One data directory: its paths, the Dagster definitions and instance over it, and a job runner."""
+
+    def __init__(self, paths: DataPaths | None = None) -> None:
+        self.paths = paths or data_paths()
+        self.log_file = quiet_libraries(self.paths.logs)
+
+    @cached_property
+    def defs(self):
+        from orchestration.definitions import build_defs
+
+        return build_defs(self.paths)
+
+    @cached_property
+    def instance(self):
+        from orchestration.instance import get_instance
+
+        return get_instance(self.paths)
+
+    def runner(self, name: str):
+        """A job runner that prints each step as it finishes; tool output goes to a log file per command."""
+        from orchestration.runner import JobRunner
+
+        log = self.paths.logs / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+        return JobRunner(self.defs, self.instance, output_log=log,
+                         on_step=lambda stage, seconds: say(f"    done: {stage:<38} {seconds:7.1f} s"))
+
+    def world_exists(self) -> bool:
+        return (self.paths.simulator / "state" / "state.pkl").is_file()
