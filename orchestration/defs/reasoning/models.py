@@ -49,13 +49,14 @@ def _training_asset(key: dg.AssetKey, model_name: str, train, description: str, 
     )
     def train_model(context: dg.AssetExecutionContext, data_dir: DataDirectory):
         from ml.panel import read_promotion_days, read_sales_panel
+        from ml.registry import ModelRegistry
 
         paths = data_dir.paths
         panel = read_sales_panel(paths.analytics)
         context.log.info(f"training {model_name} on {len(panel):,} rows "
                          f"({panel['date'].min():%Y-%m-%d} .. {panel['date'].max():%Y-%m-%d})")
         inputs = {"promotions": read_promotion_days(paths.analytics)} if plans_promotions else {}
-        report = train(panel, paths.mlflow, **inputs)
+        report = train(panel, ModelRegistry(paths.mlflow), **inputs)
         gate = _gate_metadata(report)
         context.log.info(f"{model_name} v{report.version}: {report.reason}")
         yield dg.MaterializeResult(metadata={

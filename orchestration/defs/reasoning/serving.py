@@ -24,10 +24,9 @@ ELASTICITIES_KEY = dg.AssetKey(["reasoning", "price_elasticities"])
 
 def _champion(paths, name: str):
     """``models:/<name>@champion`` from the data directory's MLflow store, with its version and run."""
-    from ml import registry
+    from ml.registry import ModelRegistry
 
-    registry.configure(paths.mlflow)
-    return registry.load_estimator(name)
+    return ModelRegistry(paths.mlflow).load_estimator(name)
 
 
 def _stamp(frame, loaded):
