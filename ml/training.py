@@ -87,7 +87,7 @@ def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Time
     """Metrics of a forecast from ``origin`` against the uncensored actual units that followed, planned
     with the promotions announced by the origin (``promotions``: rows of ``fct_promotion_days``)."""
     future = None if promotions is None else promotion_plan(promotions, origin, model.horizon)
-    forecast = model.predict(panel[panel["date"] <= origin], origin, future=future)
+    forecast = model.predict(panel[panel["date"] <= origin], origin, future=future, mean=True)
     actual = panel[["date", "product_id", "channel", "units", "is_stockout"]]
     scored = forecast.merge(actual, on=["date", "product_id", "channel"], how="inner")
     scored = scored[~scored["is_stockout"]]
@@ -98,6 +98,7 @@ def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Time
     values = {
         "holdout_wmape_p50": m.wmape(units, scored["p50"]),
         "holdout_bias_p50": m.bias(units, scored["p50"]),
+        "holdout_bias_mean": m.bias(units, scored["mean"]),  # the mean is what totals should use
         "holdout_coverage_p10_p90": m.interval_coverage(units, scored[columns[min(columns)]], scored[columns[max(columns)]]),
         FORECAST_METRIC: float(np.mean([m.pinball_loss(units, scored[c], q) for q, c in columns.items()])),
         "holdout_rows": float(len(scored)),
@@ -123,9 +124,12 @@ def train_demand_forecast(panel: pd.DataFrame, registry: ModelRegistry, *, holdo
     values, scored = score_forecast(model, panel, origin, promotions)
     champion_score, champion = _champion_score(
         registry, FORECAST_MODEL, lambda est: score_forecast(est, panel, origin, promotions)[0][FORECAST_METRIC])
+    columns = {q: quantile_column(q) for q in model.quantiles_}
+    lowest, highest = min(columns), max(columns)
     figures = {
-        "forecast_vs_actual": plots.forecast_vs_actual(scored),
-        "interval_calibration": plots.interval_calibration(scored, {q: quantile_column(q) for q in model.quantiles_}),
+        "forecast_vs_actual": plots.forecast_vs_actual(scored, lower=columns[lowest], upper=columns[highest],
+                                                       nominal=highest - lowest),
+        "interval_calibration": plots.interval_calibration(scored, columns),
     }
     metrics = {**values, "train_seconds": train_seconds, "training_rows": float(model.n_training_rows_)}
     tables = {"holdout_by_channel": _by_channel(scored)}
