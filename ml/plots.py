@@ -19,17 +19,45 @@ def _pyplot():
     return plt
 
 
-def forecast_vs_actual(scored: pd.DataFrame, *, title: str = "Holdout: forecast against actual"):
-    """Daily totals over all products and channels: actual units, P50, and the P10-P90 band."""
+def _dates():
+    import matplotlib.dates
+
+    return matplotlib.dates
+
+
+def forecast_vs_actual(scored: pd.DataFrame, *, lower: str = "p10", upper: str = "p90", nominal: float = 0.8,
+                       title: str = "Holdout: forecast against actual"):
+    """The holdout in two panels, each a quantity that means what its label says.
+
+    Top: daily totals over all products and channels: actual units, the expected total (the sum of
+    the per-series ``mean`` forecasts, since means add up) and the sum of the medians (``p50``), which
+    under-forecasts totals of skewed low counts. No band is drawn around the total: summing per-series
+    P10 and P90 gives a far wider band than any quantile of the total (quantiles do not add up), and
+    the forecast has no joint distribution to take one from.
+    Bottom: each day's share of series whose actual fell inside their own ``[lower, upper]`` interval,
+    against its nominal coverage: that is what the per-series intervals promise.
+    """
     plt = _pyplot()
-    daily = scored.groupby("date")[["units", "p10", "p50", "p90"]].sum()
-    figure, axis = plt.subplots(figsize=(9, 4))
-    axis.fill_between(daily.index, daily["p10"], daily["p90"], alpha=0.25, label="P10-P90 (sum)")
-    axis.plot(daily.index, daily["p50"], label="P50 (sum)")
-    axis.plot(daily.index, daily["units"], "k.-", label="actual units (uncensored days)")
-    axis.set_title(title)
-    axis.set_ylabel("units per day, all products")
-    axis.legend(loc="upper left")
+    missing = [c for c in ("date", "units", "p50", "mean", lower, upper) if c not in scored.columns]
+    if missing:
+        raise ValueError(f"the scored holdout lacks columns {missing}")
+    inside = (scored["units"] >= scored[lower]) & (scored["units"] <= scored[upper])
+    daily = scored.assign(inside=inside).groupby("date").agg(
+        units=("units", "sum"), mean=("mean", "sum"), p50=("p50", "sum"), coverage=("inside", "mean"))
+    figure, (totals, coverage) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(2, 1))
+    totals.plot(daily.index, daily["units"], "k.-", label="actual units (uncensored days)")
+    totals.plot(daily.index, daily["mean"], label="expected total (sum of mean forecasts)")
+    totals.plot(daily.index, daily["p50"], "--", label="sum of P50 (medians: low for totals)")
+    totals.set_title(title)
+    totals.set_ylabel("units per day, all products")
+    totals.legend(loc="upper left", fontsize=8)
+    interval = f"{lower.upper()}-{upper.upper()}"
+    coverage.plot(daily.index, daily["coverage"], "o-", label=f"share of series inside their {interval}")
+    coverage.axhline(nominal, color="k", linestyle="--", linewidth=1, label=f"nominal {nominal:.0%}")
+    coverage.set_ylim(0, 1)
+    coverage.set_ylabel("coverage")
+    coverage.legend(loc="lower left", fontsize=8)
+    coverage.xaxis.set_major_formatter(_dates().DateFormatter("%Y-%m-%d"))
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure

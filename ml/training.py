@@ -1,11 +1,14 @@
 """Train, score against the champion on one time-based holdout, log to MLflow, and gate.
 
-The same two functions run from the Dagster assets (weekly schedule), the CLI and ``make demo``:
+The same two functions run from the Dagster assets (weekly schedule), the CLI and ``make demo``; each
+takes the :class:`ml.registry.ModelRegistry` of the data directory it trains into:
 
 1. split the sales panel at ``holdout_start``: the candidate trains on the days before it;
 2. score the candidate and the current champion (if any) on the holdout, the same way;
 3. log the candidate as a new version (parameters, metrics, plots, tables) and move the alias
-   ``champion`` only if it won (:func:`ml.registry.promote_if_better`).
+   ``champion`` only if it won (:meth:`ml.registry.ModelRegistry.promote_if_better`).
+
+The MLflow run starts when the fit starts (``started_at``), so its duration in the UI is the training's.
 
 The champion may have been trained on days that are now in the holdout; that favours the champion,
 so a candidate that still wins is better, never luckier.
@@ -18,14 +21,14 @@ import inspect
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ml import metrics as m
-from ml import plots, registry
+from ml import plots
+from ml.registry import LoadedModel, ModelRegistry
 from ml.features import promotion_plan
 from ml.forecast import DemandForecaster, quantile_column
 from ml.price_elasticity import MIN_WEEKS as ELASTICITY_MIN_WEEKS
@@ -84,7 +87,7 @@ def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Time
     """Metrics of a forecast from ``origin`` against the uncensored actual units that followed, planned
     with the promotions announced by the origin (``promotions``: rows of ``fct_promotion_days``)."""
     future = None if promotions is None else promotion_plan(promotions, origin, model.horizon)
-    forecast = model.predict(panel[panel["date"] <= origin], origin, future=future)
+    forecast = model.predict(panel[panel["date"] <= origin], origin, future=future, mean=True)
     actual = panel[["date", "product_id", "channel", "units", "is_stockout"]]
     scored = forecast.merge(actual, on=["date", "product_id", "channel"], how="inner")
     scored = scored[~scored["is_stockout"]]
@@ -95,6 +98,7 @@ def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Time
     values = {
         "holdout_wmape_p50": m.wmape(units, scored["p50"]),
         "holdout_bias_p50": m.bias(units, scored["p50"]),
+        "holdout_bias_mean": m.bias(units, scored["mean"]),  # the mean is what totals should use
         "holdout_coverage_p10_p90": m.interval_coverage(units, scored[columns[min(columns)]], scored[columns[max(columns)]]),
         FORECAST_METRIC: float(np.mean([m.pinball_loss(units, scored[c], q) for q, c in columns.items()])),
         "holdout_rows": float(len(scored)),
@@ -102,33 +106,37 @@ def score_forecast(model: DemandForecaster, panel: pd.DataFrame, origin: pd.Time
     return values, scored
 
 
-def train_demand_forecast(panel: pd.DataFrame, store_dir: Path, *, holdout_days: int = 14,
+def train_demand_forecast(panel: pd.DataFrame, registry: ModelRegistry, *, holdout_days: int = 14,
                           params: dict[str, Any] | None = None,
                           promotions: pd.DataFrame | None = None) -> TrainingReport:
-    """Fit a :class:`DemandForecaster` before the holdout, gate it against the champion, log it.
+    """Fit a :class:`DemandForecaster` before the holdout, gate it against ``registry``'s champion, log it.
 
     Candidate and champion are scored alike, each planned with the promotions announced by the
     holdout's origin when ``promotions`` (rows of ``fct_promotion_days``) is given."""
-    registry.configure(store_dir)
+    _require_registry(registry)
     params = {"horizon": 14, **(params or {})}
     start = holdout_start_for(panel, holdout_days)
     origin = start - pd.Timedelta(days=1)
     history = panel[panel["date"] <= origin]
-    started = time.perf_counter()
+    started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
     model = DemandForecaster(**params).fit(history)
-    train_seconds = time.perf_counter() - started
+    train_seconds = round(time.perf_counter() - started, 2)  # shown in the MLflow UI and in Dagster
     values, scored = score_forecast(model, panel, origin, promotions)
     champion_score, champion = _champion_score(
-        FORECAST_MODEL, lambda est: score_forecast(est, panel, origin, promotions)[0][FORECAST_METRIC])
+        registry, FORECAST_MODEL, lambda est: score_forecast(est, panel, origin, promotions)[0][FORECAST_METRIC])
+    columns = {q: quantile_column(q) for q in model.quantiles_}
+    lowest, highest = min(columns), max(columns)
     figures = {
-        "forecast_vs_actual": plots.forecast_vs_actual(scored),
-        "interval_calibration": plots.interval_calibration(scored, {q: quantile_column(q) for q in model.quantiles_}),
+        "forecast_vs_actual": plots.forecast_vs_actual(scored, lower=columns[lowest], upper=columns[highest],
+                                                       nominal=highest - lowest),
+        "interval_calibration": plots.interval_calibration(scored, columns),
     }
     metrics = {**values, "train_seconds": train_seconds, "training_rows": float(model.n_training_rows_)}
     tables = {"holdout_by_channel": _by_channel(scored)}
     example = history[history["date"] > origin - pd.Timedelta(days=35)].head(2000).astype({"units": float})
-    return _log_and_gate(FORECAST_MODEL, model, params, metrics, figures, tables, example, FORECAST_METRIC,
-                         champion, champion_score, start, pd.Timestamp(panel["date"].max()), train_seconds)
+    return _log_and_gate(registry, FORECAST_MODEL, model, params, metrics, figures, tables, example,
+                         FORECAST_METRIC, champion, champion_score, start, pd.Timestamp(panel["date"].max()),
+                         started_at, train_seconds)
 
 
 def _by_channel(scored: pd.DataFrame) -> pd.DataFrame:
@@ -141,18 +149,20 @@ def _by_channel(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- elasticity
-def train_price_elasticity(panel: pd.DataFrame, store_dir: Path, *, holdout_days: int = ELASTICITY_HOLDOUT_DAYS,
+def train_price_elasticity(panel: pd.DataFrame, registry: ModelRegistry, *,
+                           holdout_days: int = ELASTICITY_HOLDOUT_DAYS,
                            params: dict[str, Any] | None = None) -> TrainingReport:
-    """Fit a :class:`PriceElasticityModel` before the holdout, gate it against the champion, log it."""
-    registry.configure(store_dir)
+    """Fit a :class:`PriceElasticityModel` before the holdout, gate it against ``registry``'s champion, log it."""
+    _require_registry(registry)
     params = dict(params or {})
     start = holdout_start_for(panel, holdout_days)
     history = panel[panel["date"] < start]
-    started = time.perf_counter()
+    started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
     model = PriceElasticityModel(**params).fit(history)
-    train_seconds = time.perf_counter() - started
+    train_seconds = round(time.perf_counter() - started, 2)  # shown in the MLflow UI and in Dagster
     score = price_response_error(model, panel, start)
-    champion_score, champion = _champion_score(ELASTICITY_MODEL, lambda est: price_response_error(est, panel, start))
+    champion_score, champion = _champion_score(registry, ELASTICITY_MODEL,
+                                               lambda est: price_response_error(est, panel, start))
     table = model.elasticities_
     metrics = {
         ELASTICITY_METRIC: score,
@@ -176,12 +186,19 @@ def train_price_elasticity(panel: pd.DataFrame, store_dir: Path, *, holdout_days
     tables = {"elasticities": table, "cross_elasticities": model.cross_elasticities_,
               "category_elasticities": model.category_elasticities_.reset_index()}
     example = pd.DataFrame({"product_id": table["product_id"].head(5)})
-    return _log_and_gate(ELASTICITY_MODEL, model, params, metrics, figures, tables, example, ELASTICITY_METRIC,
-                         champion, champion_score, start, pd.Timestamp(panel["date"].max()), train_seconds)
+    return _log_and_gate(registry, ELASTICITY_MODEL, model, params, metrics, figures, tables, example,
+                         ELASTICITY_METRIC, champion, champion_score, start, pd.Timestamp(panel["date"].max()),
+                         started_at, train_seconds)
 
 
 # ----------------------------------------------------------------------------- shared
-def _champion_score(name: str, score) -> tuple[float | None, registry.LoadedModel | None]:
+def _require_registry(registry: Any) -> None:
+    if not isinstance(registry, ModelRegistry):
+        raise TypeError(f"registry must be an ml.registry.ModelRegistry (e.g. ModelRegistry(data_dir / 'mlflow')), "
+                        f"got {type(registry).__name__}")
+
+
+def _champion_score(registry: ModelRegistry, name: str, score) -> tuple[float | None, LoadedModel | None]:
     """The current champion's score on this holdout, or ``(None, None)`` when there is no champion."""
     if registry.champion_version(name) is None:
         return None, None
@@ -193,8 +210,8 @@ def _champion_score(name: str, score) -> tuple[float | None, registry.LoadedMode
         return float("nan"), champion
 
 
-def _log_and_gate(name, model, params, metrics, figures, tables, example, metric, champion, champion_score,
-                  start, end, train_seconds) -> TrainingReport:
+def _log_and_gate(registry: ModelRegistry, name, model, params, metrics, figures, tables, example, metric, champion,
+                  champion_score, start, end, started_at, train_seconds) -> TrainingReport:
     import matplotlib.pyplot as plt
 
     tags = {"holdout_start": f"{start:%Y-%m-%d}", "holdout_end": f"{end:%Y-%m-%d}",
@@ -202,7 +219,8 @@ def _log_and_gate(name, model, params, metrics, figures, tables, example, metric
     try:
         candidate = registry.log_candidate(name, model, params=_flat(params, model), metrics=metrics,
                                            figures=figures, tables=tables, input_example=example, tags=tags,
-                                           run_name=f"{name} {dt.datetime.now():%Y-%m-%d %H:%M}")
+                                           run_name=f"{name} {dt.datetime.now():%Y-%m-%d %H:%M}",
+                                           started_at=started_at)
     finally:
         for figure in figures.values():
             plt.close(figure)

@@ -3,7 +3,9 @@
 The gate's decision is pure and tested case by case without MLflow. The round trip runs against one
 SQLite store per module, because a new store spends seconds on database migrations: three versions
 of a small ridge regression are logged and gated the way a training asset does it (load the champion,
-score both on the same time-based holdout, then gate), and the tests read the outcome back.
+score both on the same time-based holdout, then gate), and the tests read the outcome back. Further
+tests prove that two registries in one process stay apart, that a copied or moved store works from
+its new place, and that logging prints nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
-from ml import registry
-from ml.registry import GateDecision, decide
+from ml.registry import Candidate, GateDecision, ModelRegistry, StoreLocationError, decide
 
 MODEL = "demand_forecast"
 METRIC = "holdout_mae"
@@ -161,19 +162,23 @@ def residual_figure(estimator, holdout: pd.DataFrame):
 @dataclass
 class Training:
     estimator: RidgeForecaster
-    candidate: registry.Candidate
+    candidate: Candidate
     decision: GateDecision
     seconds: float  # log_candidate alone
 
 
 @dataclass
 class History:
-    store: Path
+    registry: ModelRegistry
     holdout: pd.DataFrame
     trainings: list[Training]
 
+    @property
+    def store(self) -> Path:
+        return self.registry.store_dir
 
-def train_and_gate(alpha: float, train: pd.DataFrame, holdout: pd.DataFrame) -> Training:
+
+def train_and_gate(registry: ModelRegistry, alpha: float, train: pd.DataFrame, holdout: pd.DataFrame) -> Training:
     """What a training asset does: fit, log a candidate, score the champion on the same holdout, gate."""
     import time
 
@@ -201,36 +206,52 @@ def train_and_gate(alpha: float, train: pd.DataFrame, holdout: pd.DataFrame) -> 
     return Training(estimator, candidate, decision, seconds)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "mlflow"
-    registry.configure(path)
-    return path
+def split(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return panel[panel["day"] < 160], panel[panel["day"] >= 160]  # time-based
 
 
 @pytest.fixture(scope="module")
-def history(store) -> History:
+def registry(tmp_path_factory) -> ModelRegistry:
+    return ModelRegistry(tmp_path_factory.mktemp("data") / "mlflow")
+
+
+@pytest.fixture(scope="module")
+def history(registry) -> History:
     """v1 (mild shrinkage) is first, v2 (heavy shrinkage) is worse, v3 (none) is best."""
-    panel = demand_panel()
-    train, holdout = panel[panel["day"] < 160], panel[panel["day"] >= 160]  # time-based split
-    trainings = [train_and_gate(alpha, train, holdout) for alpha in (30.0, 3000.0, 0.0)]
+    train, holdout = split(demand_panel())
+    trainings = [train_and_gate(registry, alpha, train, holdout) for alpha in (30.0, 3000.0, 0.0)]
     for training in trainings:
         print(f"log_candidate v{training.candidate.version}: {training.seconds:.2f} s")
-    return History(store, holdout, trainings)
+    return History(registry, holdout, trainings)
 
 
-def version_tags(version: int) -> dict[str, str]:
-    return registry._client().get_model_version(MODEL, str(version)).tags
+def version_tags(registry: ModelRegistry, version: int) -> dict[str, str]:
+    return registry.client().get_model_version(MODEL, str(version)).tags
 
 
 def test_store_lives_in_the_given_directory(history) -> None:
-    assert registry.tracking_uri(history.store) == f"sqlite:///{history.store.resolve()}/mlflow.db"
+    registry = history.registry
+    assert registry.tracking_uri == f"sqlite:///{history.store.resolve()}/mlflow.db"
     assert (history.store / "mlflow.db").is_file()
-    experiment = registry._client().get_experiment_by_name(MODEL)
+    experiment = registry.client().get_experiment_by_name(MODEL)
     assert experiment is not None
     assert experiment.artifact_location == (history.store / "artifacts" / MODEL).resolve().as_uri()
     assert registry.ensure_experiment(MODEL) == experiment.experiment_id  # idempotent
-    assert list((history.store / "artifacts" / MODEL).rglob("python_model.pkl")), "model files are local"
+    assert list((history.store / "artifacts" / MODEL).rglob("estimator.pkl")), "model files are local"
+
+
+def test_models_are_logged_from_code(history) -> None:
+    """MLflow's "models from code": the model is a code file plus the pickled estimator, no pickled wrapper."""
+    import yaml
+
+    files = history.registry.client().get_model_version_download_uri(MODEL, "1")
+    model_dir = Path(files.removeprefix("file://"))
+    flavor = yaml.safe_load((model_dir / "MLmodel").read_text())["flavors"]["python_function"]
+    assert flavor["loader_module"] == "mlflow.pyfunc.loaders.code_model"
+    assert (model_dir / "pyfunc_model_code.py").is_file() and not (model_dir / "python_model.pkl").exists()
+    assert (model_dir / flavor["artifacts"]["estimator"]["path"]).is_file()
+    requirements = (model_dir / "requirements.txt").read_text().split()
+    assert any(r.startswith("scikit-learn==") for r in requirements) and any(r.startswith("mlflow==") for r in requirements)
 
 
 def test_versions_are_gated_in_order(history) -> None:
@@ -240,12 +261,12 @@ def test_versions_are_gated_in_order(history) -> None:
     assert not worse.decision.promoted and worse.decision.champion_version == 1
     assert worse.decision.candidate_score > worse.decision.champion_score
     assert better.decision.promoted and better.decision.champion_version == 1
-    assert int(registry.champion_version(MODEL).version) == 3
+    assert int(history.registry.champion_version(MODEL).version) == 3
 
 
 def test_losing_version_says_why(history) -> None:
     worse = history.trainings[1]
-    tags = version_tags(2)
+    tags = version_tags(history.registry, 2)
     assert tags["gate.promoted"] == "false"
     assert tags["gate.metric"] == METRIC
     assert tags["gate.champion_version"] == "1"
@@ -253,27 +274,29 @@ def test_losing_version_says_why(history) -> None:
     assert float(tags["gate.champion_score"]) == pytest.approx(history.trainings[0].decision.candidate_score)
     assert "<= required" in tags["gate.reason"]
     assert float(tags[f"metric.{METRIC}"]) == pytest.approx(worse.decision.candidate_score)
-    run = registry._client().get_run(worse.candidate.run_id)
+    run = history.registry.client().get_run(worse.candidate.run_id)
     assert run.data.tags["gate.promoted"] == "false" and run.data.tags["trigger"] == "test"
-    assert version_tags(1)["gate.superseded_by"] == "3"
+    assert version_tags(history.registry, 1)["gate.superseded_by"] == "3"
 
 
 def test_champion_loads_with_its_provenance(history) -> None:
     import mlflow.pyfunc
 
+    registry = history.registry
     best = history.trainings[2]
     loaded = registry.load_estimator(MODEL)
     assert (loaded.version, loaded.run_id, loaded.uri) == (3, best.candidate.run_id, f"models:/{MODEL}/3")
     assert isinstance(loaded.estimator, RidgeForecaster)
     expected = best.estimator.predict(history.holdout)
     np.testing.assert_allclose(loaded.estimator.predict(history.holdout), expected)
-    served = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")  # the generic pyfunc path
+    with registry.activated():
+        served = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")  # the generic pyfunc path
     np.testing.assert_allclose(served.predict(history.holdout[["price", "promo"]])["units_forecast"], expected)
     assert registry.load_estimator(MODEL, version=2).estimator.alpha == 3000.0
 
 
 def test_run_holds_params_metrics_plots_and_tables(history) -> None:
-    client = registry._client()
+    client = history.registry.client()
     run = client.get_run(history.trainings[0].candidate.run_id)
     assert run.data.params["alpha"] == "30.0"
     assert run.data.metrics[METRIC] == pytest.approx(history.trainings[0].decision.candidate_score)
@@ -288,16 +311,16 @@ def test_run_holds_params_metrics_plots_and_tables(history) -> None:
 
 def test_gate_refuses_an_unscored_champion(history) -> None:
     with pytest.raises(ValueError, match="champion_score is None"):
-        registry.promote_if_better(MODEL, 2, candidate_score=0.1, champion_score=None, metric=METRIC)
+        history.registry.promote_if_better(MODEL, 2, candidate_score=0.1, champion_score=None, metric=METRIC)
 
 
-def test_missing_model_or_alias(store) -> None:
+def test_missing_model_or_alias(registry) -> None:
     assert registry.champion_version("no_such_model") is None
     with pytest.raises(LookupError, match="no_such_model"):
         registry.load_estimator("no_such_model")
 
 
-def test_manual_rollback(store) -> None:
+def test_manual_rollback(registry) -> None:
     name = "price_elasticity"
     panel = demand_panel()
     versions = [
@@ -308,12 +331,105 @@ def test_manual_rollback(store) -> None:
     registry.set_champion(name, versions[1].version, reason="test: force v2")
     registry.set_champion(name, versions[0].version, reason="test: roll back")
     assert int(registry.champion_version(name).version) == versions[0].version
-    client = registry._client()
+    client = registry.client()
     assert client.get_model_version(name, "1").tags["gate.manual_reason"] == "test: roll back"
     assert client.get_model_version(name, "2").tags["gate.superseded_by"] == "1"
 
 
-def test_unconfigured_registry_fails_clearly(monkeypatch) -> None:
-    monkeypatch.setattr(registry, "_store", None)
-    with pytest.raises(RuntimeError, match="configure"):
-        registry.champion_version(MODEL)
+@pytest.mark.parametrize("bad", ["", "   ", None, 3])
+def test_a_registry_needs_a_directory(bad) -> None:
+    with pytest.raises(ValueError, match="store directory"):
+        ModelRegistry(bad)
+
+
+def test_a_registry_refuses_a_file(tmp_path) -> None:
+    (tmp_path / "mlflow").write_text("not a store")
+    with pytest.raises(ValueError, match="is a file"):
+        ModelRegistry(tmp_path / "mlflow")
+
+
+def test_the_run_spans_the_training(history) -> None:
+    """``started_at`` is when the fit began: the MLflow run covers it, not only the logging."""
+    from datetime import UTC, datetime, timedelta
+
+    registry = history.registry
+    train, _ = split(demand_panel())
+    began = datetime.now(UTC) - timedelta(seconds=90)
+    candidate = registry.log_candidate("duration_check", RidgeForecaster(1.0).fit(train), params={}, metrics={},
+                                       started_at=began)
+    run = registry.client().get_run(candidate.run_id)
+    assert run.info.start_time == int(began.timestamp() * 1000)
+    assert run.info.end_time - run.info.start_time >= 90_000
+    assert run.info.status == "FINISHED"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        registry.log_candidate("duration_check", RidgeForecaster(1.0).fit(train), params={}, metrics={},
+                               started_at=datetime.now())
+
+
+def test_two_registries_in_one_process_stay_apart(history, tmp_path, capfd, caplog) -> None:
+    """A second store in the same process: each sees only its own versions, MLflow's global URIs are
+    restored after every call, and logging prints nothing (no CloudPickle or pip warning, no notices)."""
+    import logging
+    import os
+
+    import mlflow
+
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri(), os.environ.get("MLFLOW_TRACKING_URI"))
+    other = ModelRegistry(tmp_path / "other" / "mlflow")
+    train, holdout = split(demand_panel())
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO):
+        mine = train_and_gate(other, 7.0, train, holdout)
+        loaded = other.load_estimator(MODEL)
+    printed = capfd.readouterr()
+    assert (printed.out, printed.err) == ("", "")
+    noisy = [r.getMessage() for r in caplog.records if r.name.startswith("mlflow") and r.levelno >= logging.WARNING]
+    assert noisy == []
+
+    assert (mine.candidate.version, mine.decision.promoted, loaded.version) == (1, True, 1)
+    assert loaded.estimator.alpha == 7.0 and loaded.run_id == mine.candidate.run_id
+    assert [int(v.version) for v in other.client().search_model_versions(f"name='{MODEL}'")] == [1]
+    assert len(history.registry.client().search_model_versions(f"name='{MODEL}'")) == 3
+    assert int(history.registry.champion_version(MODEL).version) == 3
+    assert history.registry.load_estimator(MODEL).estimator.alpha == 0.0
+    run = other.client().get_run(mine.candidate.run_id)
+    assert Path(run.info.artifact_uri.removeprefix("file://")).is_relative_to(other.store_dir)
+    with pytest.raises(Exception):  # noqa: B017 - MLflow's own "not found" error
+        history.registry.client().get_run(mine.candidate.run_id)
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri(), os.environ.get("MLFLOW_TRACKING_URI")) == before
+
+
+def test_a_copied_then_moved_store_works_from_its_new_place(history, tmp_path, caplog) -> None:
+    """MLflow records absolute paths; a copy adopts itself on first use and a later move does again."""
+    import logging
+    import shutil
+
+    copy = tmp_path / "copy" / "mlflow"
+    shutil.copytree(history.store, copy)
+    with caplog.at_level(logging.WARNING, logger="ml.registry"):
+        copied = ModelRegistry(copy)
+        loaded = copied.load_estimator(MODEL)
+    assert any(str(history.store) in r.getMessage() and str(copy) in r.getMessage() for r in caplog.records)
+    assert (loaded.version, loaded.estimator.alpha) == (3, 0.0)
+    files = copied.client().get_model_version_download_uri(MODEL, "3")
+    assert Path(files.removeprefix("file://")).is_relative_to(copy)
+
+    moved = tmp_path / "moved" / "mlflow"  # the copy's own place is gone: nothing can come from there
+    moved.parent.mkdir()
+    copy.rename(moved)
+    registry = ModelRegistry(moved)
+    assert registry.load_estimator(MODEL, version=1).estimator.alpha == 30.0
+    train, holdout = split(demand_panel())
+    new = train_and_gate(registry, 0.5, train, holdout)
+    assert new.candidate.version == 4
+    run = registry.client().get_run(new.candidate.run_id)
+    assert Path(run.info.artifact_uri.removeprefix("file://")).is_relative_to(moved)
+    for mlmodel in moved.rglob("MLmodel"):
+        assert str(history.store) not in mlmodel.read_text() and str(copy) not in mlmodel.read_text()
+    assert len(history.registry.client().search_model_versions(f"name='{MODEL}'")) == 3  # the original is untouched
+
+
+def test_an_experiment_outside_the_store_is_refused(registry, tmp_path) -> None:
+    registry.client().create_experiment("elsewhere", artifact_location=(tmp_path / "outside").as_uri())
+    with pytest.raises(StoreLocationError, match="outside the MLflow store"):
+        registry.ensure_experiment("elsewhere")

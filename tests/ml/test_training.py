@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ml import registry, training
+from ml import training
+from ml.registry import ModelRegistry
 from tests.ml.test_price_elasticity import synthetic_panel
 
 
@@ -16,22 +17,22 @@ def panel():
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return tmp_path_factory.mktemp("mlflow")
+def registry(tmp_path_factory):
+    return ModelRegistry(tmp_path_factory.mktemp("mlflow"))
 
 
 FAST = {"max_iter": 40, "origin_every_days": 7, "calibration_weeks": 3}
 
 
-def test_forecast_gate_keeps_a_better_champion(panel, store):
-    first = training.train_demand_forecast(panel, store, params=FAST)
+def test_forecast_gate_keeps_a_better_champion(panel, registry):
+    first = training.train_demand_forecast(panel, registry, params=FAST)
     assert first.promoted and first.version == 1 and "first version" in first.reason
     assert first.metrics["holdout_coverage_p10_p90"] > 0.5
     assert int(registry.champion_version(training.FORECAST_MODEL).version) == 1
 
     overfit = {**FAST, "max_iter": 150, "learning_rate": 1.0, "min_samples_leaf": 2, "max_leaf_nodes": 255,
                "l2_regularization": 0.0, "calibration_weeks": 0}
-    worse = training.train_demand_forecast(panel, store, params=overfit)
+    worse = training.train_demand_forecast(panel, registry, params=overfit)
     assert worse.version == 2
     assert not worse.promoted, worse.reason
     assert worse.candidate_score > worse.champion_score
@@ -43,25 +44,23 @@ def test_forecast_gate_keeps_a_better_champion(panel, store):
     assert {"p10", "p50", "p90"} <= set(forecast.columns) and len(forecast) == 16 * 14
 
 
-def test_elasticity_training_registers_and_scores(panel, store):
-    report = training.train_price_elasticity(panel, store, params={"learner": "ridge"})
+def test_elasticity_training_registers_and_scores(panel, registry):
+    report = training.train_price_elasticity(panel, registry, params={"learner": "ridge"})
     assert report.promoted and report.version == 1
     assert report.metric == training.ELASTICITY_METRIC and report.candidate_score > 0
     assert report.metrics["products"] == 16
-    again = training.train_price_elasticity(panel, store, params={"learner": "ridge"})
+    again = training.train_price_elasticity(panel, registry, params={"learner": "ridge"})
     assert not again.promoted  # the same model on the same holdout ties, and a tie never promotes
     assert again.champion_score == pytest.approx(again.candidate_score)
 
 
-def test_run_has_plots_and_tables(store):
-    from mlflow import MlflowClient
-
-    registry.configure(store)
+def test_run_has_plots_and_tables(registry):
+    client = registry.client()
     version = registry.champion_version(training.FORECAST_MODEL)
-    artifacts = {a.path for a in MlflowClient().list_artifacts(version.run_id, "plots")}
+    artifacts = {a.path for a in client.list_artifacts(version.run_id, "plots")}
     assert {"plots/forecast_vs_actual.png", "plots/interval_calibration.png"} <= artifacts
     elasticity = registry.champion_version(training.ELASTICITY_MODEL)
-    tables = {a.path for a in MlflowClient().list_artifacts(elasticity.run_id, "tables")}
+    tables = {a.path for a in client.list_artifacts(elasticity.run_id, "tables")}
     assert "tables/elasticities.csv" in tables
 
 
@@ -72,7 +71,20 @@ def test_the_shortest_history_the_demo_accepts_trains_both_models(tmp_path):
                                stockout_rate=0.03)
     shortest = frame[frame["date"] >= frame["date"].min() + pd.Timedelta(days=3)]  # starts on a Thursday
     assert shortest["date"].nunique() == training.MIN_HISTORY_DAYS
-    elasticity = training.train_price_elasticity(shortest, tmp_path, params={"learner": "ridge"})
-    forecast = training.train_demand_forecast(shortest, tmp_path, params=FAST)
+    registry = ModelRegistry(tmp_path)
+    elasticity = training.train_price_elasticity(shortest, registry, params={"learner": "ridge"})
+    forecast = training.train_demand_forecast(shortest, registry, params=FAST)
     assert elasticity.promoted and forecast.promoted
     assert elasticity.metrics["products"] == 12
+
+
+def test_the_run_covers_the_fit(registry):
+    """The MLflow run starts before the fit: its duration is at least the training time it reports."""
+    version = registry.champion_version(training.FORECAST_MODEL)
+    run = registry.client().get_run(version.run_id)
+    assert (run.info.end_time - run.info.start_time) / 1000 >= run.data.metrics["train_seconds"]
+
+
+def test_training_needs_a_registry_object(panel, tmp_path):
+    with pytest.raises(TypeError, match="ModelRegistry"):
+        training.train_price_elasticity(panel, tmp_path, params={"learner": "ridge"})

@@ -57,7 +57,7 @@ def _materialize(paths, assets):
 
 
 def test_training_then_serving_records_versions_and_gates(data_dir):
-    from ml import registry
+    from ml.registry import ModelRegistry
     from orchestration.defs.reasoning.models import GATE_CHECK, model_assets
     from orchestration.defs.reasoning.serving import serving_assets
 
@@ -68,7 +68,7 @@ def test_training_then_serving_records_versions_and_gates(data_dir):
     assert all(c.check_name == GATE_CHECK and c.passed for c in gates.values())  # first versions win
     assert "first version" in gates["models/demand_forecast"].description
 
-    registry.configure(data_dir.mlflow)
+    registry = ModelRegistry(data_dir.mlflow)
     assert int(registry.champion_version("demand_forecast").version) == 1
     assert int(registry.champion_version("price_elasticity").version) == 1
 
@@ -94,7 +94,7 @@ def test_training_then_serving_records_versions_and_gates(data_dir):
 
 
 def test_a_second_training_registers_a_new_version_and_the_check_records_the_comparison(data_dir):
-    from ml import registry
+    from ml.registry import ModelRegistry
     from orchestration.defs.reasoning.models import model_assets
 
     result = _materialize(data_dir, model_assets()[1:])  # price_elasticity again, on the same data
@@ -102,8 +102,7 @@ def test_a_second_training_registers_a_new_version_and_the_check_records_the_com
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed  # an identical candidate ties: the champion stays
     assert check.metadata["previous_champion_version"].value == 1
-    registry.configure(data_dir.mlflow)
-    assert int(registry.champion_version("price_elasticity").version) == 1
+    assert int(ModelRegistry(data_dir.mlflow).champion_version("price_elasticity").version) == 1
 
 
 def test_the_cli_trains_then_refreshes_through_dagster(tmp_path):
