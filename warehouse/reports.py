@@ -23,6 +23,12 @@ GROUP BY ALL ORDER BY revenue DESC"""
 """Revenue, units and stockouts by category over the last 30 days: the demo's example for analysts."""
 
 
+# The latest attempt per source and date (the warehouse's view ingest.batch_status, which is not published).
+LATEST_BATCHES = """
+    (SELECT * FROM ingest.batches
+     QUALIFY row_number() OVER (PARTITION BY source, batch_date ORDER BY ingested_at DESC) = 1)"""
+
+
 @dataclass(frozen=True)
 class SourceTotals:
     source: str
@@ -60,10 +66,10 @@ def _rows(analytics: Path, sql: str, parameters: list | None = None) -> list[tup
 
 def source_totals(analytics: Path) -> list[SourceTotals]:
     """Per source: batches (latest attempt per date), how many are blocked, rows loaded and quarantined."""
-    return [SourceTotals(*row) for row in _rows(analytics, """
+    return [SourceTotals(*row) for row in _rows(analytics, f"""
         SELECT source, count(*), count(*) FILTER (status = 'blocked'), coalesce(sum(rows_loaded), 0),
                coalesce(sum(rows_quarantined), 0)
-        FROM ingest.batch_status GROUP BY source ORDER BY source""")]
+        FROM {LATEST_BATCHES} GROUP BY source ORDER BY source""")]
 
 
 def top_quarantine_reasons(analytics: Path, limit: int = 6) -> list[tuple[str, str, int]]:
@@ -83,9 +89,9 @@ def published_at(analytics: Path) -> dt.datetime | None:
 def ingested_batch_ids(analytics: Path) -> dict[str, dict[str, str]]:
     """date -> {source: batch_id} of every batch loaded (latest attempt), from the published batch log."""
     done: dict[str, dict[str, str]] = {}
-    for date, source, batch_id in _rows(analytics, """
+    for date, source, batch_id in _rows(analytics, f"""
             SELECT strftime(batch_date, '%Y-%m-%d'), source, batch_id
-            FROM ingest.batch_status WHERE status = 'loaded'"""):
+            FROM {LATEST_BATCHES} WHERE status = 'loaded'"""):
         done.setdefault(date, {})[source] = batch_id
     return done
 

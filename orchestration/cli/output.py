@@ -58,10 +58,8 @@ class Progress:
 
 
 def step_line(report) -> None:
-    """One line per finished run, and one per step inside it, as they are reported."""
+    """One line per finished run (its steps were shown as they finished), and its failure if any."""
     status = "succeeded" if report.success else "FAILED"
-    say(f"  {report.job}: {status} in {report.seconds:.1f} s (run {report.run_id[:8]})")
-    for stage, seconds in report.stage_seconds.items():
-        say(f"    {stage:<40} {seconds:7.1f} s")
+    say(f"  {report.job}: run {report.run_id} {status} in {report.seconds:.1f} s")
     if report.failure:
         say(f"    failure: {report.failure[:500]}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from functools import cached_property
 
-from orchestration.cli.output import quiet_libraries, say
+from orchestration.cli.output import quiet_libraries
 from orchestration.settings import DataPaths, data_paths
 
 
@@ -33,8 +34,12 @@ class Platform:
         from orchestration.runner import JobRunner
 
         log = self.paths.logs / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-        return JobRunner(self.defs, self.instance, output_log=log,
-                         on_step=lambda stage, seconds: say(f"    done: {stage:<38} {seconds:7.1f} s"))
+        terminal = sys.stdout  # steps finish while a run sends tool output to the log file
+
+        def step_done(stage: str, seconds: float) -> None:
+            print(f"    done: {stage:<38} {seconds:7.1f} s", file=terminal, flush=True)
+
+        return JobRunner(self.defs, self.instance, output_log=log, on_step=step_done)
 
     def world_exists(self) -> bool:
         return (self.paths.simulator / "state" / "state.pkl").is_file()

@@ -1,55 +1,40 @@
-"""A tiny world and one Dagster home for the orchestration tests.
+"""The orchestration tests' data directory: a copy of the shared small world, and Dagster over it.
 
-The data directory is chosen before any orchestration module is imported, because Dagster's
-definitions bind their resources to it when they load (as they do under ``dagster dev``).
+Nothing is set in the environment: the definitions, the Dagster instance and the job runner are
+built for this data directory explicitly (``build_defs(paths)``), as the command line builds them.
 """
 
-import os
-import tempfile
-from pathlib import Path
+import shutil
 
 import pytest
 
-DATA_DIR = Path(tempfile.mkdtemp(prefix="agentic-commerce-test-"))
-os.environ["AGENTIC_COMMERCE_DATA_DIR"] = str(DATA_DIR)
 
-DAYS = 4
-PRODUCTS = 20
-CUSTOMERS = 150
+@pytest.fixture(scope="session")
+def paths(tmp_path_factory, small_world):
+    """A data directory holding a copy of the shared small world (simulator state and landing zone)."""
+    from orchestration.dbt import prepare_manifest
+    from orchestration.settings import DataPaths
+
+    prepare_manifest()  # what `make install` does; the definitions load the manifest, never build it
+    paths = DataPaths(tmp_path_factory.mktemp("orchestration-data"))
+    shutil.copytree(small_world.root, paths.simulator)
+    shutil.copytree(small_world.landing, paths.landing)
+    return paths
 
 
 @pytest.fixture(scope="session")
-def paths():
-    from orchestration.settings import export_environment
+def platform(paths):
+    """The command line's view of the data directory: definitions, instance and a job runner over it."""
+    from orchestration.cli.platform import Platform
 
-    return export_environment()
-
-
-@pytest.fixture(scope="session")
-def tiny_world(paths):
-    from commerce_sim.scenario import load_scenario
-    from commerce_sim.simulator import Simulator
-
-    scenario = load_scenario().with_overrides(days=DAYS, products=PRODUCTS, customers=CUSTOMERS)
-    simulator = Simulator.create(scenario, paths.simulator, paths.landing)
-    simulator.advance(DAYS)
-    return scenario
+    return Platform(paths)
 
 
 @pytest.fixture(scope="session")
-def perception_run(tiny_world):
-    """The perception job over the whole tiny history, as one Dagster run."""
-    import datetime as dt
+def perception_run(platform, small_world):
+    """The whole small history through Dagster: one ingestion run, then the marts and the analyst database."""
+    from orchestration.cli.pipeline import plan_ingest, run_perception
 
-    from orchestration.runner import run_perception
-
-    start = tiny_world.start_date
-    return run_perception(start, start + dt.timedelta(days=DAYS - 1))
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _remove_data_dir_afterwards():
-    yield
-    import shutil
-
-    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    plan = plan_ingest(platform)
+    assert len(plan.to_ingest) == small_world.days
+    return run_perception(platform, plan.to_ingest)

@@ -10,7 +10,7 @@ import pytest
 from orchestration.cli import build_parser, main
 
 SUBCOMMANDS = ["demo", "simulate", "ingest", "train", "forecast", "bench", "publish", "status", "check-scenario",
-               "dbt-parse", "ui"]
+               "dbt-parse", "ui", "sql"]
 CLI = str(Path(sys.executable).parent / "agentic-commerce")
 
 

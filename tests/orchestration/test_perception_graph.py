@@ -1,4 +1,4 @@
-"""The perception graph materialized through Dagster on a tiny world: the end-to-end contract."""
+"""The perception graph materialized through Dagster on the small world: the end-to-end contract."""
 
 import datetime as dt
 import shutil
@@ -10,7 +10,6 @@ import duckdb
 import pytest
 
 from data_quality.contracts import SOURCES
-from tests.orchestration.conftest import DAYS, PRODUCTS
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +19,11 @@ def _query(path: Path, sql: str):
         return connection.execute(sql).fetchall()
 
 
-def test_history_is_ingested_in_one_run_and_the_marts_are_built(perception_run, paths):
+def _series(world) -> int:
+    return world.scenario.catalog.n_products * len(world.scenario.channels)
+
+
+def test_history_is_ingested_in_one_run_and_the_marts_are_built(perception_run, paths, small_world):
     ingest, build = perception_run
     assert ingest.job == "ingest_landed_batches" and ingest.success, ingest.failure
     assert build.job == "build_marts" and build.success, build.failure
@@ -29,12 +32,18 @@ def test_history_is_ingested_in_one_run_and_the_marts_are_built(perception_run, 
     assert len(ingest.checks) == 3 * sum(len(s.tables) for s in SOURCES.values())
     assert len(build.checks) > 100  # dbt tests, shown as asset checks
     (rows,) = _query(paths.analytics, "SELECT count(*) FROM marts.fct_daily_sales")
-    assert rows[0] == PRODUCTS * 3 * DAYS
+    assert rows[0] == _series(small_world) * small_world.days
     statuses = _query(paths.analytics, """
         SELECT source, count(*), bool_and(status = 'loaded'),
                bool_and(rows_landed = rows_loaded + rows_quarantined) FROM ingest.batches GROUP BY source""")
     assert {row[0] for row in statuses} == set(SOURCES)
-    assert all(count == DAYS and loaded and balanced for _, count, loaded, balanced in statuses)
+    assert all(count == small_world.days and loaded and balanced for _, count, loaded, balanced in statuses)
+
+
+def test_steps_are_named_by_their_stage(perception_run):
+    ingest, build = perception_run
+    assert "ingest + validate orders" in ingest.stage_seconds
+    assert set(build.stage_seconds) == {"dbt build (models + tests)", "publish analyst database"}
 
 
 def test_units_in_the_marts_reconcile_with_the_loaded_order_lines(perception_run, paths):
@@ -55,7 +64,7 @@ def test_the_promotion_calendar_mart_reaches_past_the_sales_and_knows_when_each_
         SELECT promo_id, min(announced_on), max(announced_on), bool_and(announced_on < date),
                max(date) > (SELECT max(date) FROM marts.fct_daily_sales)
         FROM marts.fct_promotion_days GROUP BY 1""")
-    assert raw, "the tiny world planned no promotion: the test would prove nothing"
+    assert raw, "the small world planned no promotion: the test would prove nothing"
     announced = dict(raw)
     assert {promo for promo, *_ in days} <= set(announced)
     for promo, first, last, before, _ in days:
@@ -63,35 +72,56 @@ def test_the_promotion_calendar_mart_reaches_past_the_sales_and_knows_when_each_
     assert any(future for *_, future in days)  # scheduled beyond the last day of sales
 
 
-def test_the_dagster_home_records_the_runs_for_the_ui(perception_run, paths):
+def test_the_dagster_home_records_the_runs_and_partitions_for_the_ui(perception_run, platform, small_world):
     import dagster as dg
 
-    instance = dg.DagsterInstance.get()
-    assert Path(instance.root_directory) == paths.dagster_home
+    instance = platform.instance
+    assert Path(instance.root_directory) == platform.paths.dagster_home
     jobs = {run.job_name for run in instance.get_runs()}
     assert {"ingest_landed_batches", "build_marts"} <= jobs
-    materialized = instance.get_materialized_partitions(dg.AssetKey(["raw", "orders"]))
-    assert len(materialized) == DAYS
+    dates = [(small_world.scenario.start_date + dt.timedelta(days=i)).isoformat() for i in range(small_world.days)]
+    assert instance.get_dynamic_partitions("batch_dates") == dates  # exactly the landed days, none beyond
+    assert instance.get_materialized_partitions(dg.AssetKey(["raw", "orders"])) == set(dates)
 
 
-def test_rerunning_a_partition_replaces_its_rows_and_never_duplicates(perception_run, tiny_world, paths):
-    from orchestration.runner import run_perception
+def test_a_ranged_run_reports_its_totals_as_such_and_rows_per_date(perception_run, platform):
+    import dagster as dg
 
+    event = platform.instance.get_latest_materialization_event(dg.AssetKey(["raw", "orders"]))
+    metadata = event.asset_materialization.metadata
+    assert "dagster/row_count" not in metadata  # the same event lands on every partition of the range
+    per_date = metadata["rows_per_date"].value.records
+    assert sum(record.data["rows_loaded"] for record in per_date) == metadata["run_rows_loaded"].value
+
+
+def test_rerunning_a_partition_replaces_its_rows_and_reports_its_own_row_count(perception_run, platform,
+                                                                                 small_world):
+    import dagster as dg
+
+    from orchestration.cli.pipeline import run_perception
+
+    paths = platform.paths
     tables = [t.table for s in SOURCES.values() for t in s.tables]
     count_sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM raw.{t}" for t in tables)
     before = dict(_query(paths.warehouse, count_sql))
-    day = tiny_world.start_date + dt.timedelta(days=1)
-    reports = run_perception(day, day)
+    day = small_world.scenario.start_date + dt.timedelta(days=1)
+    reports = run_perception(platform, [day])
     assert all(report.success for report in reports) and len(reports) == 2
     assert dict(_query(paths.warehouse, count_sql)) == before
     (attempts,) = _query(paths.warehouse, f"SELECT count(*) FROM ingest.batches WHERE batch_date = '{day}'")
     assert attempts[0] == 2 * len(SOURCES)  # the log keeps every attempt; the status view shows the latest
+    event = platform.instance.get_latest_materialization_event(dg.AssetKey(["raw", "orders"]))
+    assert event.asset_materialization.partition == day.isoformat()
+    loaded = _query(paths.warehouse, f"SELECT count(*) FROM raw.orders WHERE _batch_date = '{day}'")[0][0]
+    assert event.asset_materialization.metadata["dagster/row_count"].value == loaded
 
 
-def test_a_blocked_batch_fails_its_check_and_nothing_downstream_runs(perception_run, tiny_world, paths, tmp_path):
-    from orchestration.runner import run_perception
+def test_a_blocked_batch_fails_its_check_and_nothing_downstream_runs(perception_run, platform, small_world,
+                                                                     tmp_path):
+    from orchestration.cli.pipeline import run_perception
 
-    day = tiny_world.start_date + dt.timedelta(days=2)
+    paths = platform.paths
+    day = small_world.scenario.start_date + dt.timedelta(days=2)
     prices = paths.landing / "prices" / day.isoformat() / "prices.csv"
     backup = tmp_path / "prices.csv"
     shutil.copy(prices, backup)
@@ -100,7 +130,7 @@ def test_a_blocked_batch_fails_its_check_and_nothing_downstream_runs(perception_
     lines = prices.read_text().splitlines()
     prices.write_text("\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n")  # drop 'currency'
     try:
-        reports = run_perception(day, day)
+        reports = run_perception(platform, [day])
         assert len(reports) == 1 and not reports[0].success  # the marts were not rebuilt
         failed = {(c.asset, c.check): c for c in reports[0].checks_failed}
         check = failed[("raw/prices", "batches_complete")]
@@ -114,25 +144,26 @@ def test_a_blocked_batch_fails_its_check_and_nothing_downstream_runs(perception_
         assert quarantined[0][0] == len(lines) - 1 and quarantined[0][1].startswith("batch blocked")
     finally:
         shutil.copy(backup, prices)
-    reports = run_perception(day, day)
+    reports = run_perception(platform, [day])
     assert [r.success for r in reports] == [True, True]
 
 
-def test_analysts_query_the_published_database_while_a_writer_holds_the_warehouse(perception_run, paths):
+def test_analysts_query_the_published_database_while_a_writer_holds_the_warehouse(perception_run, paths,
+                                                                                  small_world):
     duckdb_cli = Path(sys.executable).parent / "duckdb"
     query = "SELECT count(*) FROM fct_daily_sales"
     with duckdb.connect(str(paths.warehouse)):  # a pipeline step writing right now
         analyst = subprocess.run([str(duckdb_cli), "-readonly", str(paths.analytics), "-csv", "-c", query],
                                  capture_output=True, text=True, timeout=60)
         assert analyst.returncode == 0, analyst.stderr
-        assert analyst.stdout.strip().splitlines()[-1] == str(PRODUCTS * 3 * DAYS)
+        assert analyst.stdout.strip().splitlines()[-1] == str(_series(small_world) * small_world.days)
         blocked = subprocess.run([str(duckdb_cli), "-readonly", str(paths.warehouse), "-c", "SELECT 1"],
                                  capture_output=True, text=True, timeout=60)
         assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()
 
 
 def test_publishing_never_disturbs_an_open_analyst_session(perception_run, paths):
-    from orchestration.publish import publish_analytics
+    from warehouse.publish import publish_analytics
 
     with duckdb.connect(str(paths.analytics), read_only=True) as session:
         before = session.execute("SELECT count(*) FROM fct_daily_sales").fetchone()[0]

@@ -21,7 +21,7 @@ SCHEDULED = 3  # products with a promotion scheduled on the first 2 days after t
 def marts_from_a_synthetic_panel(root):
     """A data directory whose warehouse and analyst database hold ``marts.fct_daily_sales`` and a
     promotion calendar (``marts.fct_promotion_days``) with promotions scheduled after the last day."""
-    from orchestration.publish import publish_analytics
+    from warehouse.publish import publish_analytics
     from orchestration.settings import DataPaths
 
     paths = DataPaths(root)
@@ -50,15 +50,16 @@ def data_dir(tmp_path_factory):
 def _materialize(paths, assets):
     import dagster as dg
 
-    from orchestration.resources import DataDirectory
+    from orchestration.definitions import build_resources
 
-    return dg.materialize(assets, resources={"data_dir": DataDirectory(root=str(paths.root))},
-                          instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return dg.materialize(assets, resources=build_resources(paths), instance=dg.DagsterInstance.ephemeral(),
+                          raise_on_error=False)
 
 
 def test_training_then_serving_records_versions_and_gates(data_dir):
     from ml.registry import ModelRegistry
     from orchestration.defs.reasoning.models import GATE_CHECK, model_assets
+    from orchestration.defs.analytics import build_publish_asset
     from orchestration.defs.reasoning.serving import serving_assets
 
     trained = _materialize(data_dir, model_assets())
@@ -72,7 +73,8 @@ def test_training_then_serving_records_versions_and_gates(data_dir):
     assert int(registry.champion_version("demand_forecast").version) == 1
     assert int(registry.champion_version("price_elasticity").version) == 1
 
-    served = _materialize(data_dir, serving_assets())
+    served_keys = [key for asset in serving_assets() for key in asset.keys]
+    served = _materialize(data_dir, [*serving_assets(), build_publish_asset(served_keys)])  # then published
     assert served.success
     with duckdb.connect(str(data_dir.analytics), read_only=True) as connection:
         forecasts = connection.execute("""
@@ -100,7 +102,7 @@ def test_a_second_training_registers_a_new_version_and_the_check_records_the_com
     result = _materialize(data_dir, model_assets()[1:])  # price_elasticity again, on the same data
     assert result.success
     (check,) = result.get_asset_check_evaluations()
-    assert not check.passed  # an identical candidate ties: the champion stays
+    assert check.passed and not check.metadata["promoted"].value  # a tie passes, and the champion stays
     assert check.metadata["previous_champion_version"].value == 1
     assert int(ModelRegistry(data_dir.mlflow).champion_version("price_elasticity").version) == 1
 
@@ -115,7 +117,7 @@ def test_the_cli_trains_then_refreshes_through_dagster(tmp_path):
     env = dict(os.environ, AGENTIC_COMMERCE_DATA_DIR=str(tmp_path / "empty"))
     env.pop("DAGSTER_HOME", None)
     refused = subprocess.run([cli, "train"], capture_output=True, text=True, env=env, timeout=300)
-    assert refused.returncode == 2 and "no analyst database" in refused.stderr
+    assert refused.returncode == 2 and "no warehouse" in refused.stderr
 
     paths = marts_from_a_synthetic_panel(tmp_path / "data")
     env["AGENTIC_COMMERCE_DATA_DIR"] = str(paths.root)

@@ -15,12 +15,12 @@ import dagster as dg
 from orchestration.defs.perception.ingest import ingest_assets
 from orchestration.defs.perception.sensors import build_landing_sensor
 from orchestration.defs.perception.transform import build_dbt_assets, dbt_resource
+from orchestration.jobs import INGEST_JOB
 
 
 def perception_definitions() -> dg.Definitions:
-    raw_assets = ingest_assets()
     return dg.Definitions(
-        assets=[*raw_assets, build_dbt_assets()],
-        sensors=[build_landing_sensor(raw_assets)],
+        assets=[*ingest_assets(), build_dbt_assets()],
+        sensors=[build_landing_sensor(INGEST_JOB)],
         resources={"dbt": dbt_resource()},
     )

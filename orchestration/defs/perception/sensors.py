@@ -71,8 +71,9 @@ def range_request(start: str, end: str, run_key: str) -> dg.RunRequest:
     return dg.RunRequest(run_key=run_key, tags={PARTITION_RANGE_START_TAG: start, PARTITION_RANGE_END_TAG: end})
 
 
-def build_landing_sensor(raw_assets: list[dg.AssetsDefinition]) -> dg.SensorDefinition:
-    @dg.sensor(name=LANDING_SENSOR, target=raw_assets, minimum_interval_seconds=POLL_SECONDS,
+def build_landing_sensor(ingest_job: str) -> dg.SensorDefinition:
+    """The sensor, launching the job named ``ingest_job`` (resolved by name when the definitions merge)."""
+    @dg.sensor(name=LANDING_SENSOR, job_name=ingest_job, minimum_interval_seconds=POLL_SECONDS,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Registers dates whose landing batches all have manifests and launches their ingestion.")
     def landing_batches_sensor(context: dg.SensorEvaluationContext, landing: LandingZone,

@@ -66,9 +66,28 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         # profiles.yml reads the DuckDB path from this variable, so dbt writes the resource's warehouse
         invocation = dbt.cli(["build", "--vars", _vars({"warehouse_path": str(warehouse.path)})], context=context)
-        yield from invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+        try:
+            yield from invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False)
+        finally:
+            release_connections(invocation)
 
     return dbt_build
+
+
+def release_connections(invocation) -> None:
+    """Close the connections dagster-dbt opened in this process to count rows and read column types.
+
+    DuckDB lets one process hold a read-write file; a connection left open here would lock every
+    later step of the run (and every other process) out of the warehouse. dbt-duckdb also keeps one
+    database handle per process beyond its connections, which ``close_all_connections`` drops.
+    """
+    adapter = invocation.adapter
+    if adapter is None:
+        return
+    adapter.cleanup_connections()
+    close_all = getattr(adapter.connections, "close_all_connections", None)
+    if close_all is not None:
+        close_all()
 
 
 def _vars(values: dict[str, str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from orchestration.warehouse import replace_rows
+from warehouse.tables import replace_rows
 
 
 def _read(path, table):
