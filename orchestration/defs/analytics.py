@@ -13,7 +13,8 @@ from orchestration.resources import WAREHOUSE_POOL, AnalystDatabase
 ANALYTICS_KEY = dg.AssetKey(["analytics", "analytics_db"])
 GROUP = "analytics"
 CODE_VERSION = "publish-1"
-PUBLISH_WHEN_UPDATED = (dg.AutomationCondition.eager()
+# Unlike eager(), a table that does not exist yet (no model trained) does not hold back the others.
+PUBLISH_WHEN_UPDATED = (dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
                         & dg.AutomationCondition.all_deps_blocking_checks_passed()).with_label(
     "a published table updated and its blocking checks passed")
 
