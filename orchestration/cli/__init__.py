@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from orchestration.cli.errors import CliError
+from orchestration.cli.output import quiet_libraries
 from orchestration.cli.parser import build_parser
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -18,6 +19,10 @@ __all__ = ["CliError", "build_parser", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "uses_data_dir", True):
+        from orchestration.settings import data_paths
+
+        quiet_libraries(data_paths().logs)
     try:
         return int(args.handler(args) or 0)
     except CliError as error:

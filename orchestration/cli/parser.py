@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
             "the champion models and the newest forecasts.")
     check = command("check-scenario", world.check_scenario, "validate a scenario YAML file",
                     "Validate a scenario file against the schema and print what it describes.")
+    check.set_defaults(uses_data_dir=False)
     check.add_argument("path", type=Path, help="the scenario YAML file")
     dbt = command("dbt-parse", pipeline.dbt_parse, "(re)build the dbt manifest dagster-dbt loads",
                   "Run `dbt parse` when the dbt project changed since the last manifest (done by `make install`).")

@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 from functools import cached_property
 
-from orchestration.cli.output import quiet_libraries
+from orchestration.cli.output import LOG_FILE
 from orchestration.settings import DataPaths, data_paths
 
 
@@ -15,7 +15,7 @@ class Platform:
 
     def __init__(self, paths: DataPaths | None = None) -> None:
         self.paths = paths or data_paths()
-        self.log_file = quiet_libraries(self.paths.logs)
+        self.log_file = self.paths.logs / LOG_FILE  # where main() sends library logs
 
     @cached_property
     def defs(self):

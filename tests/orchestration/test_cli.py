@@ -91,3 +91,11 @@ def test_demo_runs_end_to_end_on_a_small_world(tmp_path):
     assert (tmp_path / "data" / "dagster_home" / "dagster.yaml").is_file()
     status = subprocess.run([CLI, "status"], capture_output=True, text=True, env=env, timeout=120)
     assert status.returncode == 0 and "3 batches" in status.stdout
+
+    moved = tmp_path / "moved"
+    (tmp_path / "data").rename(moved)  # a data directory can be moved (or copied) as a whole
+    env["AGENTIC_COMMERCE_DATA_DIR"] = str(moved)
+    again = subprocess.run([CLI, "demo"], capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "3 date(s) already ingested with the same batches" in again.stdout
+    assert "nothing new to ingest" in again.stdout and "ingest_landed_batches" not in again.stdout

@@ -174,3 +174,15 @@ def test_publishing_never_disturbs_an_open_analyst_session(perception_run, paths
     comments = _query(paths.analytics, """
         SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fct_daily_sales' AND comment IS NOT NULL""")
     assert comments[0][0] >= 10  # dbt column docs travel with the snapshot
+
+
+def test_dbt_source_freshness_reads_when_each_raw_table_was_loaded(perception_run, paths):
+    from orchestration.dbt import dbt_executable
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    result = subprocess.run([dbt_executable(), "source", "freshness", "--project-dir", str(DBT_PROJECT_DIR),
+                             "--profiles-dir", str(DBT_PROJECT_DIR), "--vars", f"{{warehouse_path: '{paths.warehouse}'}}",
+                             "--target-path", str(paths.root / "dbt-freshness")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "PASS freshness of raw.orders" in result.stdout  # just loaded: fresh
