@@ -36,11 +36,13 @@ from commerce_sim.simulator import Simulator  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def one_native_thread():
-    """Caps the thread pools already loaded (or loaded by scikit-learn) at one, for the session."""
-    from ml.threads import limit_threads
+    """Caps the thread pools loaded before this file set the variables (e.g. numpy's BLAS, imported by a
+    plugin) for the session; pools loaded later read the variables. scikit-learn is not imported for
+    this: a session that never fits a model should not pay for it."""
+    from threadpoolctl import threadpool_limits
 
     threads = os.environ["OMP_NUM_THREADS"]
-    with limit_threads(int(threads) if threads.isdigit() and int(threads) > 0 else 1):
+    with threadpool_limits(limits=int(threads) if threads.isdigit() and int(threads) > 0 else 1):
         yield
 
 

@@ -3,6 +3,7 @@
 import json
 
 import dagster as dg
+import pytest
 
 from data_quality.contracts import SOURCES
 from orchestration.defs.perception.sensors import consecutive_ranges, plan_runs
@@ -65,6 +66,30 @@ def test_sensor_requests_one_ranged_run_for_a_landed_backlog(tiny_world, paths, 
     assert isinstance(again, dg.SkipReason)
 
 
+def test_sensor_skips_batches_the_ingestion_log_lists_as_loaded(tiny_world, paths, tmp_path):
+    """The fast twin of the end-to-end test below: the published ingestion log (``ingest.batches`` in
+    the analyst database, with the warehouse's own DDL) lists every landed batch as loaded."""
+    import shutil
+
+    import duckdb
+
+    from orchestration.defs.perception.sensors import landed_batches
+    from orchestration.resources import DataDirectory
+    from orchestration.warehouse import INGEST_DDL
+
+    shutil.copytree(paths.landing, tmp_path / "landing")
+    landed = landed_batches(tmp_path / "landing")
+    with duckdb.connect(str(DataDirectory(root=str(tmp_path)).paths.analytics)) as connection:
+        connection.execute(INGEST_DDL)
+        connection.executemany(
+            "INSERT INTO ingest.batches (source, batch_date, batch_id, status, ingested_at) "
+            "VALUES (?, CAST(? AS DATE), ?, 'loaded', now())",
+            [(source, date, batch_id) for date, batches in landed.items() for source, batch_id in batches.items()])
+    result, _ = _evaluate(tmp_path)
+    assert isinstance(result, dg.SkipReason), result
+
+
+@pytest.mark.slow  # a real perception run (~30-50 s); the twin above covers the sensor's side in seconds
 def test_sensor_skips_batches_the_pipeline_already_ingested(perception_run, paths):
     result, _ = _evaluate(paths.root)
     assert isinstance(result, dg.SkipReason), result
