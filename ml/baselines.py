@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.features import PANEL_COLUMNS, PanelCube, panel_cube, plan_for_origin, training_origins
-from ml.forecast import limit_threads
+from ml.features import FORECAST_PANEL_COLUMNS, PanelCube, panel_cube, plan_for_origin, training_origins
+from ml.threads import limit_threads
 
 __all__ = ["PlainGBM", "seasonal_naive"]
 
@@ -180,7 +180,7 @@ class PlainGBM:
             categorical_features=categorical, early_stopping=False, random_state=self.random_state)
         with limit_threads(self.n_threads):
             self.model_ = model.fit(self._matrix(rows), rows["units"].to_numpy(float))
-        self.history_ = panel[list(PANEL_COLUMNS)].copy()
+        self.history_ = panel[list(FORECAST_PANEL_COLUMNS)].copy()
         self.n_training_rows_ = int(len(rows))
         return self
 
@@ -214,7 +214,7 @@ class PlainGBM:
         if horizon > self.horizon:
             raise ValueError(f"horizon {horizon} exceeds the fitted horizon {self.horizon}")
         rows = rows.reset_index(drop=True)
-        combined = pd.concat([self.history_, rows[list(PANEL_COLUMNS)]], ignore_index=True)
+        combined = pd.concat([self.history_, rows[list(FORECAST_PANEL_COLUMNS)]], ignore_index=True)
         combined["date"] = pd.to_datetime(combined["date"]).dt.normalize()
         combined = combined.drop_duplicates(["product_id", "channel", "date"], keep="last")  # rows win
         cube = panel_cube(combined)

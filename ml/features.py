@@ -37,13 +37,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ml.panel import PANEL_COLUMNS
+
 __all__ = [
-    "CATEGORICAL_FEATURES", "FEATURE_COLUMNS", "KEY_COLUMNS", "PANEL_COLUMNS", "PanelCube", "build_features",
+    "CATEGORICAL_FEATURES", "FEATURE_COLUMNS", "FORECAST_PANEL_COLUMNS", "KEY_COLUMNS", "PanelCube", "build_features",
     "panel_cube", "plan_for_origin", "promotion_plan", "training_origins", "training_rows",
 ]
 
-PANEL_COLUMNS = ("date", "product_id", "channel", "category", "units", "price", "regular_price", "list_price",
-                 "is_promo", "discount_pct", "competitor_price", "is_stockout")
+# The sales panel's columns (ml.panel.PANEL_COLUMNS, their one home) that forecasting reads: all but the
+# unit cost, which only the elasticity model uses (its instrument). A plan or a what-if panel needs no cost.
+FORECAST_PANEL_COLUMNS = tuple(column for column in PANEL_COLUMNS if column != "unit_cost")
 FUTURE_COLUMNS = ("product_id", "channel", "date", "price")
 KEY_COLUMNS = ("origin", "date", "horizon", "product_id", "channel")
 CATEGORICAL_FEATURES = ("channel", "category")
@@ -120,7 +123,7 @@ def _cumsum(values: np.ndarray) -> np.ndarray:
 
 def panel_cube(panel: pd.DataFrame, *, end=None) -> PanelCube:
     """Dense arrays of a daily panel; the day axis runs from its first date to ``end`` (default: last date)."""
-    _validate(panel, PANEL_COLUMNS, "the panel")
+    _validate(panel, FORECAST_PANEL_COLUMNS, "the panel")
     if panel.empty:
         raise ValueError("the panel is empty")
     dates = pd.to_datetime(panel["date"]).dt.normalize()
@@ -367,7 +370,7 @@ def build_features(panel: pd.DataFrame, origin, horizon: int = 14, *, future: pd
     """
     if int(horizon) != horizon or horizon < 1:
         raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
-    _validate(panel, PANEL_COLUMNS, "the panel")
+    _validate(panel, FORECAST_PANEL_COLUMNS, "the panel")
     origin = pd.Timestamp(origin).normalize()
     known = panel[pd.to_datetime(panel["date"]).dt.normalize() <= origin]
     if known.empty:

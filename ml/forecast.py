@@ -37,7 +37,6 @@ Why this design:
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
@@ -45,19 +44,9 @@ import pandas as pd
 
 from ml.features import (CATEGORICAL_FEATURES, FEATURE_COLUMNS, KEY_COLUMNS, build_features, panel_cube,
                          training_origins, training_rows)
+from ml.threads import limit_threads
 
-__all__ = ["DemandForecaster", "limit_threads", "quantile_column"]
-
-
-def limit_threads(n_threads: int | None):
-    """Context capping OpenMP threads (the regressors' parallelism) at ``n_threads``; None: no cap."""
-    if n_threads is None:
-        return contextlib.nullcontext()
-    # threadpoolctl only limits runtimes already loaded: load scikit-learn's OpenMP runtime first.
-    import sklearn.ensemble  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=int(n_threads), user_api="openmp")
+__all__ = ["DemandForecaster", "quantile_column"]
 
 
 def quantile_column(q: float) -> str:

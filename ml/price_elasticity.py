@@ -46,12 +46,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.elasticity import _cross_fit, _two_stage
+from ml.elasticity_estimator import WEAK_INSTRUMENT_F, cross_fit, two_stage
 from ml.panel import normalize_panel
+from ml.threads import limit_threads
 
 CONTROLS = ("calendar_index", "promo_share", "after_promo_share", "competitor_gap", "season_sin", "season_cos")
 AFTER_PROMO_DAYS = 7
-WEAK_F = 10.0
 MIN_WEEKS = 12  # usable weeks a product needs for its own slope (fewer: the category value)
 MIN_TAU2 = 0.01
 
@@ -175,8 +175,6 @@ class PriceElasticityModel:
         if frame["product_id"].nunique() < self.n_folds:
             raise PriceElasticityError(
                 f"{frame['product_id'].nunique()} products with usable weeks: need at least n_folds={self.n_folds}")
-        from ml.forecast import limit_threads
-
         with limit_threads(self.n_threads):
             residuals, r2 = self._residualize(frame)
         frame = frame.assign(y_res=residuals[:, 0], p_res=residuals[:, 1], z_res=residuals[:, 2],
@@ -215,7 +213,7 @@ class PriceElasticityModel:
         category_codes = frame["category"].astype("category").cat.codes.to_numpy()[:, None]
         features = np.column_stack([frame[list(CONTROLS)].to_numpy(), within[list(CONTROLS)].to_numpy(),
                                     category_codes])
-        return _cross_fit(features, within[outcomes].to_numpy(), groups, self.n_folds, self.learner,
+        return cross_fit(features, within[outcomes].to_numpy(), groups, self.n_folds, self.learner,
                           self.random_state)
 
     @staticmethod
@@ -232,7 +230,7 @@ class PriceElasticityModel:
                     "chose because of demand from the rest")
             v[index] = p - (z @ p) / (z @ z) * z
             groups = x["product_id"].astype("category").cat.codes.to_numpy()
-            fit = _two_stage(x["y_res"].to_numpy(), p, z[:, None], groups if groups.max() > 0 else None, 2)
+            fit = two_stage(x["y_res"].to_numpy(), p, z[:, None], groups if groups.max() > 0 else None, 2)
             rows.append({"category": category, "iv_elasticity": fit["beta"], "iv_std_error": fit["se"],
                          "first_stage_f": fit["first_stage_f"], "n_products": int(x["product_id"].nunique())})
         return pd.DataFrame(rows).set_index("category"), v
@@ -300,7 +298,7 @@ class PriceElasticityModel:
                                    "iv_elasticity": np.nan, "first_stage_f": np.nan}
             z = x["z_res"].to_numpy()
             if len(x) >= self.min_weeks and float(z @ z) > 1e-12:
-                fit = _two_stage(x["y_res"].to_numpy(), x["p_res"].to_numpy(), z[:, None], None, 2)
+                fit = two_stage(x["y_res"].to_numpy(), x["p_res"].to_numpy(), z[:, None], None, 2)
                 row.update(iv_elasticity=fit["beta"], first_stage_f=fit["first_stage_f"])
             rows.append(row)
         out = pd.DataFrame(rows).merge(slopes, on="product_id", how="left")
@@ -311,7 +309,7 @@ class PriceElasticityModel:
         rows = []
         for category, x in frame.groupby("category", sort=True):
             groups = x["product_id"].astype("category").cat.codes.to_numpy()
-            fit = _two_stage(x["y_adj"].to_numpy(), x["p_res"].to_numpy(), None,
+            fit = two_stage(x["y_adj"].to_numpy(), x["p_res"].to_numpy(), None,
                              groups if groups.max() > 0 else None, 2)
             rows.append({"category": category, "elasticity": fit["beta"], "std_error": fit["se"]})
         return pd.DataFrame(rows).set_index("category").join(categories)
@@ -350,7 +348,7 @@ class PriceElasticityModel:
                             tau2 + mu_var)
         z = stats.norm.ppf((1 + self.confidence) / 2)
         se = np.sqrt(variance)
-        weak = ~(prior["first_stage_f"].to_numpy() >= WEAK_F)
+        weak = ~(prior["first_stage_f"].to_numpy() >= WEAK_INSTRUMENT_F)
         out = raw.assign(elasticity=estimate, std_error=se, ci_low=estimate - z * se, ci_high=estimate + z * se,
                          category_elasticity=mu, pooling_weight=weight, weak_instrument=weak, pooled_only=~has_own)
         return out[["product_id", "category", "elasticity", "std_error", "ci_low", "ci_high", "raw_elasticity",
@@ -376,7 +374,7 @@ class PriceElasticityModel:
             q, zq = within["others_price"].to_numpy(), within["others_cost"].to_numpy()
             target = x["y_adj"].to_numpy() - own.loc[x["product_id"]].to_numpy() * x["p_res"].to_numpy()
             groups = x["product_id"].astype("category").cat.codes.to_numpy()
-            fit = _two_stage(target - target.mean(), q - q.mean(), (zq - zq.mean())[:, None], groups, 2)
+            fit = two_stage(target - target.mean(), q - q.mean(), (zq - zq.mean())[:, None], groups, 2)
             z = stats.norm.ppf((1 + self.confidence) / 2)
             rows.append({"category": category, "cross_elasticity": fit["beta"], "std_error": fit["se"],
                          "ci_low": fit["beta"] - z * fit["se"], "ci_high": fit["beta"] + z * fit["se"],

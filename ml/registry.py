@@ -302,6 +302,10 @@ class ModelRegistry:
             raise ValueError(f"the MLflow store {store} is a file, not a directory")
         object.__setattr__(self, "store_dir", store)
 
+    def __reduce__(self):
+        """Pickled (e.g. to a Dagster step process) as its directory only; the client is rebuilt on use."""
+        return (type(self), (self.store_dir,))
+
     # --- the store ----------------------------------------------------------------------------------
 
     @property
@@ -510,9 +514,11 @@ class ModelRegistry:
 
         experiment_id = self.ensure_experiment(model_name)
         client = self.client()
-        created = client.create_run(experiment_id, start_time=start_ms, tags=dict(tags or {}), run_name=run_name)
         requirements = default_pip_requirements() if pip_requirements is None else [*pip_requirements]
         with self.activated(), tempfile.TemporaryDirectory() as scratch:
+            # Created by the client, so the run can start when the training did; resumed by the fluent
+            # API, which ends it (FINISHED, or FAILED on an error) when the block is left.
+            created = client.create_run(experiment_id, start_time=start_ms, tags=dict(tags or {}), run_name=run_name)
             with mlflow.start_run(run_id=created.info.run_id) as run:
                 if params:
                     mlflow.log_params(params)
@@ -538,8 +544,8 @@ class ModelRegistry:
                 version = int(info.registered_model_version)
                 mlflow.set_tag("registered_version", str(version))
 
-        for key, value in metric_values.items():
-            client.set_model_version_tag(model_name, str(version), f"metric.{key}", repr(value))
+        for key, value in metric_values.items():  # for people comparing versions: 7 significant digits
+            client.set_model_version_tag(model_name, str(version), f"metric.{key}", f"{value:.7g}")
         if description:
             client.update_model_version(model_name, str(version), description=description)
         log.info("registered %s v%d (run %s) in %s", model_name, version, run.info.run_id, self.store_dir)

@@ -1,20 +1,49 @@
-"""Shared fixtures: scenario tweaks and one small simulated world reused across test modules.
+"""Shared fixtures: scenario tweaks and one small simulated world reused across test modules, and
+one native thread per numeric library for the whole session.
 
 Simulating is the expensive part of these tests, so every world is built once per session and only
 read afterwards. Tests that need to change a world build their own copy.
+
+Threads: numpy's BLAS and scikit-learn's OpenMP start a thread per core, and on the two-core
+machines this suite runs on, pytest plus a fitting test (or two suites side by side) oversubscribe
+the cores and their threads spin-wait: one double-ML test took 30.7 s, and 10.8 s with
+``OMP_NUM_THREADS=1``. So the thread variables are set here, before numpy or scikit-learn is
+imported (a value already in the environment wins, for whoever wants to measure with more), and
+children (the CLI and Dagster runs the end-to-end tests start) inherit them; the session fixture
+below also caps runtimes loaded before this file ran. Tests that need another count set it
+themselves (``n_threads=``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+import os
 
-import pytest
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+for _variable in THREAD_VARIABLES:  # before the imports below: runtimes read them when they load
+    os.environ.setdefault(_variable, "1")
 
-from commerce_sim.scenario import Scenario, load_scenario, parse_scenario
-from commerce_sim.simulator import Simulator
+from collections.abc import Callable, Mapping  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+from commerce_sim.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
+from commerce_sim.simulator import Simulator  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_native_thread():
+    """Caps the thread pools loaded before this file set the variables (e.g. numpy's BLAS, imported by a
+    plugin) for the session; pools loaded later read the variables. scikit-learn is not imported for
+    this: a session that never fits a model should not pay for it."""
+    from threadpoolctl import threadpool_limits
+
+    threads = os.environ["OMP_NUM_THREADS"]
+    with threadpool_limits(limits=int(threads) if threads.isdigit() and int(threads) > 0 else 1):
+        yield
 
 
 def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:

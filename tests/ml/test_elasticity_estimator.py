@@ -12,12 +12,13 @@ import dataclasses
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ml.elasticity import ElasticityError, ElasticityResult, estimate_elasticity
+from ml.elasticity_estimator import ElasticityError, ElasticityResult, WeakInstrumentWarning, estimate_elasticity
 
 E = -1.5  # the true elasticity in every panel
 
@@ -83,6 +84,17 @@ def test_two_way_fixed_effects_remove_time_shocks_correlated_with_price():
     assert by_category_week.diagnostics["absorbed_fixed_effects"] == {"product": 40, "category:week": 200}
 
 
+def dummy_regression(design: np.ndarray, y: np.ndarray) -> tuple[float, float, int]:
+    """The textbook: OLS with explicit dummies (numpy lstsq); the first column's coefficient, its HC1
+    standard error and the parameter count K."""
+    beta = np.linalg.lstsq(design, y, rcond=None)[0]
+    residual = y - design @ beta
+    n, k = design.shape
+    bread = np.linalg.inv(design.T @ design)
+    hc1 = bread @ (design.T * residual**2) @ design @ bread * n / (n - k)
+    return float(beta[0]), float(np.sqrt(hc1[0, 0])), k
+
+
 def test_absorbed_fixed_effects_match_the_dummy_regression_on_an_unbalanced_panel():
     """Alternating demeaning + Frisch-Waugh give the full dummy regression's coefficient and HC1 s.e."""
     rng = np.random.default_rng(4)
@@ -97,14 +109,53 @@ def test_absorbed_fixed_effects_match_the_dummy_regression_on_an_unbalanced_pane
     assert result.diagnostics["fe_iterations"] > 1
 
     design = np.column_stack([d, x, pd.get_dummies(i).to_numpy(float), pd.get_dummies(t).to_numpy(float)[:, 1:]])
-    beta = np.linalg.lstsq(design, y, rcond=None)[0]
-    residual = y - design @ beta
-    n, k = design.shape
-    bread = np.linalg.inv(design.T @ design)
-    hc1 = bread @ (design.T * residual**2) @ design @ bread * n / (n - k)
-    assert result.elasticity == pytest.approx(beta[0], abs=1e-7)
-    assert result.std_error == pytest.approx(np.sqrt(hc1[0, 0]), rel=1e-6)
+    beta, se, k = dummy_regression(design, y)
+    assert result.elasticity == pytest.approx(beta, abs=1e-7)
+    assert result.std_error == pytest.approx(se, rel=1e-6)
     assert result.diagnostics["dof_k"] == k
+
+
+def raw_scale_panel(seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """An unbalanced product x week panel with a raw-scale control (income in dollars, ~4e11) that is
+    constant within each product, as in Baltagi's cigarette panel; returns the panel and the textbook
+    within-estimator's design and outcome (dummy-variable OLS; income is collinear with the product
+    dummies, so it drops out of the textbook regression)."""
+    rng = np.random.default_rng(seed)
+    i, t = grid(20, 15)
+    keep = rng.random(i.size) > 0.35
+    i, t = i[keep], t[keep]
+    income = rng.uniform(1e11, 8e11, 20)[i]
+    x = rng.normal(0, 1, i.size)
+    d = 0.3 * i / 20 + 0.2 * np.sin(t) + 0.3 * x + rng.normal(0, 0.2, i.size)
+    y = 2 + 0.1 * i + 0.05 * t + E * d + 0.5 * x + rng.normal(0, 0.3, i.size)
+    panel = frame(y, d, product=i, week=t, income=income, x=x)
+    design = np.column_stack([d, x, pd.get_dummies(i).to_numpy(float), pd.get_dummies(t).to_numpy(float)[:, 1:]])
+    return panel, design, y
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_a_raw_scale_control_constant_within_an_effect_does_not_end_demeaning_early(seed):
+    """One tolerance at the scale of the largest column (income, 4e11) stopped the sweeps after two
+    passes with log price still carrying group means; each column now has its own tolerance."""
+    panel, design, y = raw_scale_panel(seed)
+    result = fit(panel, fixed_effects=["product", "week"], controls=["income", "x"])
+    beta, se, k = dummy_regression(design, y)
+    assert result.elasticity == pytest.approx(beta, abs=1e-8)
+    assert result.std_error == pytest.approx(se, rel=1e-6)
+    assert result.diagnostics["fe_converged"] is True and result.diagnostics["fe_iterations"] > 2
+    assert result.diagnostics["absorbed_controls"] == ["income"]  # collinear with the product effects
+    assert result.diagnostics["dof_k"] == k  # the rounding residue of income is not a parameter
+    assert "income" in result.summary()
+
+
+def test_fe_converged_is_false_when_the_sweeps_run_out(monkeypatch):
+    import ml.elasticity_estimator as estimator
+
+    panel, _, _ = raw_scale_panel(0)
+    monkeypatch.setattr(estimator, "FE_MAX_ITERATIONS", 2)
+    with pytest.warns(RuntimeWarning, match="did not converge in 2 sweeps"):
+        result = fit(panel, fixed_effects=["product", "week"], controls=["income", "x"])
+    assert result.diagnostics["fe_converged"] is False and result.diagnostics["fe_iterations"] == 2
 
 
 def test_clustered_2sls_matches_the_textbook_formulas():
@@ -160,11 +211,18 @@ def test_iv_recovers_the_elasticity_when_price_responds_to_demand_shocks():
     assert clustered.n_clusters == 40 and clustered.diagnostics["first_stage_f"] > 100
 
 
-def test_a_weak_instrument_is_flagged():
-    result = fit(endogenous_panel(6, pi=0.02), instruments=["log_cost"])
+def test_a_weak_instrument_is_flagged_and_warned_about():
+    with pytest.warns(WeakInstrumentWarning, match=r"\['log_cost'\]: first-stage F = \d"):
+        result = fit(endogenous_panel(6, pi=0.02), instruments=["log_cost"])
     assert result.diagnostics["first_stage_f"] < 10
     assert result.diagnostics["weak_instrument"] is True
     assert "weak instrument" in result.summary()
+
+
+def test_a_strong_instrument_warns_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WeakInstrumentWarning)
+        assert not fit(endogenous_panel(5, pi=0.5), instruments=["log_cost"]).diagnostics["weak_instrument"]
 
 
 # ----------------------------------------------------------------------------- controls
@@ -343,6 +401,9 @@ BAD_INPUTS = [
     ("unknown zeros policy", dict(zeros="impute"), "zeros must be one of"),
     ("negative quantity with log1p", dict(zeros="log1p", panel=lambda p: p.assign(units=p["units"] - 100)),
      "quantity column 'units' has"),
+    ("negative quantity with drop", dict(panel=lambda p: p.assign(units=p["units"].where(p.index > 2, -1.0))),
+     "quantity column 'units' has 3 negative value(s) (min -1): a negative quantity is not a zero sale"),
+    ("threads", dict(n_threads=0), "n_threads must be a positive integer or None"),
     ("dml without controls", dict(method="dml"), "needs at least one control"),
     ("a single cluster", dict(cluster="one_store"), "cluster column 'one_store' has 1 cluster"),
     ("fewer clusters than folds", dict(method="dml", controls=["x"], cluster="product", n_folds=20),
@@ -377,7 +438,35 @@ def test_the_result_is_frozen_serialisable_and_summarised():
     assert "2SLS" in text and "40 clusters (product)" in text and "first-stage F" in text and "product (40 levels)" in text
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_double_ml_fits_inside_the_thread_cap(monkeypatch, n_threads):
+    """The learners fit with OpenMP and BLAS capped at ``n_threads``, whatever the environment says."""
+    from threadpoolctl import threadpool_info
+
+    import ml.elasticity_estimator as estimator
+
+    seen = []
+    real_learner = estimator._learner
+
+    class Recording:
+        def __init__(self, name, random_state):
+            self.model = real_learner(name, random_state)
+
+        def fit(self, X, y):
+            seen.extend(pool["num_threads"] for pool in threadpool_info())
+            self.model.fit(X, y)
+            return self
+
+        def predict(self, X):
+            return self.model.predict(X)
+
+    monkeypatch.setattr(estimator, "_learner", Recording)
+    fit(nonlinear_panel(16, n=300), method="dml", controls=["x1", "x2"], dml_learner="ridge", n_folds=2,
+        n_threads=n_threads)
+    assert seen and set(seen) == {n_threads}
+
+
 def test_importing_the_module_does_no_heavy_work():
-    code = "import sys, ml.elasticity; print(sorted(m for m in ('sklearn', 'scipy.stats') if m in sys.modules))"
+    code = "import sys, ml.elasticity_estimator; print(sorted(m for m in ('sklearn', 'scipy.stats') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -433,3 +433,10 @@ def test_an_experiment_outside_the_store_is_refused(registry, tmp_path) -> None:
     registry.client().create_experiment("elsewhere", artifact_location=(tmp_path / "outside").as_uri())
     with pytest.raises(StoreLocationError, match="outside the MLflow store"):
         registry.ensure_experiment("elsewhere")
+
+
+def test_a_registry_pickles_as_its_directory(history) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(history.registry))
+    assert copy == history.registry and int(copy.champion_version(MODEL).version) == 3

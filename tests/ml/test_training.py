@@ -30,7 +30,7 @@ def test_forecast_gate_keeps_a_better_champion(panel, registry):
     assert first.metrics["holdout_coverage_p10_p90"] > 0.5
     assert int(registry.champion_version(training.FORECAST_MODEL).version) == 1
 
-    overfit = {**FAST, "max_iter": 150, "learning_rate": 1.0, "min_samples_leaf": 2, "max_leaf_nodes": 255,
+    overfit = {**FAST, "max_iter": 20, "learning_rate": 1.0, "min_samples_leaf": 2, "max_leaf_nodes": 255,
                "l2_regularization": 0.0, "calibration_weeks": 0}
     worse = training.train_demand_forecast(panel, registry, params=overfit)
     assert worse.version == 2

@@ -1,16 +1,20 @@
-"""Own-price elasticity of demand from any panel: log-log OLS, fixed effects, 2SLS and double ML.
+"""The general, public price-elasticity estimator: log-log OLS, fixed effects, 2SLS and double ML on any panel.
 
-One public function, :func:`estimate_elasticity`, because analysts run it on ad-hoc panels (a DuckDB
-query into pandas) and the pipeline runs it per product: both must get the same point estimate,
-standard error, interval and diagnostics from the same code.
+:func:`estimate_elasticity` is what analysts run on ad-hoc panels (a DuckDB query into pandas). Its
+two building blocks are public too, because the per-product model (:mod:`ml.price_elasticity`) is
+built from them: :func:`two_stage` (OLS or 2SLS on residualized data with a robust sandwich) and
+:func:`cross_fit` (out-of-fold nuisance residuals for double ML). One implementation, so an
+analyst's number and the pipeline's come from the same code.
 
 The model is ``log q = e * log p + controls + fixed effects + u``; ``e`` is the elasticity.
 
 Choices an analyst should know (they change the numbers):
 
 - **Fixed effects** are absorbed by alternating demeaning (the method of alternating projections,
-  tolerance 1e-8), never by dummies, so a few thousand product levels cost nothing. Controls are then
-  partialled out (Frisch-Waugh), which gives exactly the coefficient and sandwich of the full regression.
+  tolerance 1e-8 of each column's own spread), never by dummies, so a few thousand product levels
+  cost nothing. Controls are then partialled out (Frisch-Waugh), which gives exactly the coefficient
+  and sandwich of the full regression. A control the fixed effects absorb entirely (constant within
+  them, like a region's income with region effects) is dropped and named in ``absorbed_controls``.
 - **Standard errors** are heteroskedasticity-robust HC1 (``N / (N - K)``) or, with ``cluster=``,
   cluster-robust CR1 (``G / (G - 1) * (N - 1) / (N - K)``). ``K`` counts the price, the rank of the
   controls and the absorbed fixed-effect levels (first effect: all its levels, every further effect:
@@ -22,7 +26,7 @@ Choices an analyst should know (they change the numbers):
   because with few clusters normal quantiles under-cover.
 - **IV** is 2SLS with one endogenous regressor (log price). The first-stage F is the robust (or
   cluster-robust) Wald F on the excluded instruments, which with one endogenous regressor is the
-  Kleibergen-Paap rk Wald F; F < 10 flags a weak instrument.
+  Kleibergen-Paap rk Wald F; F < 10 flags a weak instrument and emits a :class:`WeakInstrumentWarning`.
 - **DML** is the partially linear model of Chernozhukov et al. (2018): cross-fitted learners predict
   log q and log p (and the instruments, for the partially linear IV model) from the controls, and the
   elasticity comes from the residuals with the influence-function variance. Folds are grouped by the
@@ -31,7 +35,11 @@ Choices an analyst should know (they change the numbers):
   controls: product levels are arbitrary and cannot be learned from controls.
 - **Zeros**: ``log q`` needs ``q > 0``. ``"drop"`` discards zero-sale rows (selection on the outcome;
   fine when zeros are rare), ``"log1p"`` keeps them as ``log(q + 1)``, whose slope is the elasticity
-  shrunk by ``q / (q + 1)`` (fine for large counts only).
+  shrunk by ``q / (q + 1)`` (fine for large counts only). A negative quantity (returns netted out, an
+  export error) is no zero sale: it raises, whatever the policy.
+- **Threads**: the double-ML learners and BLAS use ``n_threads`` threads (1 by default; see
+  :func:`ml.threads.limit_threads`), because oversubscribed threads on a shared machine made one
+  fit three times slower.
 - **Missing values** in any used column drop the row; the count is reported in ``dropped_nan_rows``.
 """
 
@@ -45,16 +53,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ElasticityError", "ElasticityResult", "estimate_elasticity"]
+from ml.threads import limit_threads
 
-FE_TOLERANCE = 1e-8  # largest group mean still removed in a sweep, relative to the data's scale
+__all__ = ["ElasticityError", "ElasticityResult", "WeakInstrumentWarning", "cross_fit", "estimate_elasticity",
+           "two_stage"]
+
+FE_TOLERANCE = 1e-8  # largest group mean still removed in a sweep, relative to its column's spread
 FE_MAX_ITERATIONS = 10_000
 MIN_OBS = 10
 WEAK_INSTRUMENT_F = 10.0  # Staiger-Stock rule of thumb
-NO_VARIATION = 1e-10  # share of log-price variation below which the elasticity is not identified
+NO_VARIATION = 1e-10  # share of a column's variation left after fixed effects (and controls) that counts as none
 METHODS = ("ols", "iv", "dml")
 DML_LEARNERS = ("gbm", "ridge")
 ZERO_POLICIES = ("drop", "log1p")
+
+
+class WeakInstrumentWarning(UserWarning):
+    """The first-stage F of the instruments is below ``WEAK_INSTRUMENT_F``: the IV estimate leans towards
+    OLS and its interval under-covers. Emitted besides the ``weak_instrument`` flag, so a person running
+    an analysis sees it without reading the diagnostics."""
 
 
 class ElasticityError(ValueError):
@@ -77,6 +94,7 @@ class ElasticityResult:
       (or the price learner, for DML). Near zero, the estimate rests on little variation.
     - ``r2_price_nuisance`` / ``r2_quantity_nuisance``: out-of-fold R2 of the DML learners.
     - ``dropped_zero_rows`` / ``dropped_nan_rows``; ``absorbed_fixed_effects`` (levels per effect);
+      ``absorbed_controls`` (control columns the fixed effects absorb, left out);
       ``fe_converged``; ``dof_k`` (the K in the small-sample correction); ``se_type``; ``interval``.
     """
 
@@ -109,6 +127,8 @@ class ElasticityResult:
             lines.append(f"  fixed effects: {fes}")
         if dg["controls"]:
             lines.append(f"  controls: {', '.join(dg['controls'])}")
+        if dg["absorbed_controls"]:
+            lines.append(f"  absorbed by the fixed effects (left out): {', '.join(dg['absorbed_controls'])}")
         if dg["instruments"]:
             lines.append(f"  instruments: {', '.join(dg['instruments'])}; first-stage F = "
                          f"{dg['first_stage_f']:.1f}, partial R2 = {dg['first_stage_partial_r2']:.3f}")
@@ -116,7 +136,7 @@ class ElasticityResult:
             lines.append(f"  {dg['n_folds']}-fold cross-fitting with {dg['dml_learner']}: out-of-fold R2 "
                          f"log price {dg['r2_price_nuisance']:.3f}, log quantity {dg['r2_quantity_nuisance']:.3f}")
         if dg["dropped_zero_rows"] or dg["dropped_nan_rows"]:
-            lines.append(f"  dropped rows: {dg['dropped_zero_rows']:,} with quantity <= 0, "
+            lines.append(f"  dropped rows: {dg['dropped_zero_rows']:,} with quantity 0, "
                          f"{dg['dropped_nan_rows']:,} with missing values")
         if dg["weak_instrument"]:
             lines.append("  WARNING: weak instrument (first-stage F < 10): the estimate leans towards OLS "
@@ -139,12 +159,13 @@ def estimate_elasticity(
     zeros: str = "drop",
     confidence: float = 0.95,
     random_state: int = 0,
+    n_threads: int | None = 1,
 ) -> ElasticityResult:
     """Own-price elasticity ``d log q / d log p`` from a panel, with standard error and diagnostics.
 
     Args:
         panel: one row per observation (e.g. product x channel x day from ``fct_daily_sales``).
-        quantity: units sold; rows with ``<= 0`` are dropped or kept as ``log(q + 1)`` (``zeros=``).
+        quantity: units sold, ``>= 0``; zero rows are dropped or kept as ``log(q + 1)`` (``zeros=``).
         price: prices, all ``> 0``.
         controls: numeric columns used as they are (log them yourself where that is meant), or
             categorical (object / string / category dtype) columns, one-hot encoded.
@@ -158,9 +179,13 @@ def estimate_elasticity(
         zeros: ``"drop"`` or ``"log1p"``.
         confidence: level of the interval.
         random_state: seeds the DML folds and learners, so a re-run gives the same number.
+        n_threads: threads for the DML learners and linear algebra (None: all cores).
 
     Raises:
         ElasticityError: the input cannot identify an elasticity; the message says which column and why.
+
+    Warns:
+        WeakInstrumentWarning: the instruments' first-stage F is below 10 (also flagged in diagnostics).
     """
     method = _resolve_method(method, instruments)
     if dml_learner not in DML_LEARNERS:
@@ -174,6 +199,16 @@ def estimate_elasticity(
     if method == "dml" and not controls:
         raise ElasticityError("method='dml' needs at least one control to learn the nuisance functions from")
 
+    if n_threads is not None and (int(n_threads) != n_threads or n_threads < 1):
+        raise ElasticityError(f"n_threads must be a positive integer or None, got {n_threads!r}")
+
+    with limit_threads(n_threads):
+        return _estimate(panel, quantity, price, controls, fixed_effects, instruments, cluster, method, dml_learner,
+                         n_folds, zeros, confidence, random_state)
+
+
+def _estimate(panel, quantity, price, controls, fixed_effects, instruments, cluster, method, dml_learner, n_folds,
+              zeros, confidence, random_state) -> ElasticityResult:
     data = _prepare(panel, quantity, price, list(controls), fixed_effects, list(instruments), cluster, zeros)
     n_groups = None if data.groups is None else int(data.groups.max()) + 1
     if n_groups is not None and n_groups < 2:
@@ -183,6 +218,7 @@ def estimate_elasticity(
     absorbed, iterations, converged = _absorb(np.column_stack([data.y, data.d, data.Z, data.X]), data.fe_codes)
     y, d = absorbed[:, 0], absorbed[:, 1]
     Z, X = absorbed[:, 2:2 + n_inst], absorbed[:, 2 + n_inst:]
+    X, absorbed_controls = _drop_absorbed_controls(X, data.X, data.control_names)
     k_fe = _count_fe_parameters(data.fe_codes, data.groups)
     ss_price = float(np.sum((data.d - data.d.mean()) ** 2))
     extra: dict[str, Any] = {"n_folds": None, "dml_learner": None, "r2_price_nuisance": None,
@@ -194,7 +230,7 @@ def estimate_elasticity(
         # With fixed effects the learners also see the demeaned controls; without, levels are learnable.
         features = np.column_stack([data.X, X]) if data.fe_codes else data.X
         targets = np.column_stack([y, d, Z])
-        resid, r2 = _cross_fit(features, targets, data.groups, int(n_folds), dml_learner, random_state)
+        resid, r2 = cross_fit(features, targets, data.groups, int(n_folds), dml_learner, random_state)
         y, d, Z = resid[:, 0], resid[:, 1], resid[:, 2:]
         k = 1 + (k_fe if data.fe_codes else 0)  # nuisances are fitted out of sample: no K for controls
         extra.update(n_folds=int(n_folds), dml_learner=dml_learner, r2_quantity_nuisance=r2[0],
@@ -202,9 +238,10 @@ def estimate_elasticity(
     else:
         k_controls = 0
         if X.shape[1]:
-            k_controls = int(np.linalg.matrix_rank(X))
-            coef = np.linalg.lstsq(X, np.column_stack([y, d, Z]), rcond=None)[0]
-            rest = np.column_stack([y, d, Z]) - X @ coef
+            unit = X / np.linalg.norm(X, axis=0)  # rank and fit on unit columns: controls may differ in scale by 1e11
+            k_controls = int(np.linalg.matrix_rank(unit))
+            targets = np.column_stack([y, d, Z])
+            rest = targets - unit @ np.linalg.lstsq(unit, targets, rcond=None)[0]
             y, d, Z = rest[:, 0], rest[:, 1], rest[:, 2:]
         k = 1 + k_controls + k_fe
 
@@ -218,12 +255,17 @@ def estimate_elasticity(
     if n - k < 1:
         raise ElasticityError(f"{n} usable rows are too few for {k} parameters (price, controls, fixed-effect levels)")
 
-    fit = _two_stage(y, d, Z if n_inst else None, data.groups, k)
+    fit = two_stage(y, d, Z if n_inst else None, data.groups, k)
     from scipy import stats
 
     tail = (1 + confidence) / 2
     quantile = stats.norm.ppf(tail) if n_groups is None else stats.t.ppf(tail, n_groups - 1)
     first_f = fit["first_stage_f"]
+    weak = bool(first_f is not None and first_f < WEAK_INSTRUMENT_F)
+    if weak:
+        warnings.warn(f"weak instrument(s) {list(data.instruments)}: first-stage F = {first_f:.1f} < "
+                      f"{WEAK_INSTRUMENT_F:g}; the estimate leans towards OLS and its interval under-covers",
+                      WeakInstrumentWarning, stacklevel=3)
     diagnostics = {
         "estimator": {"ols": "OLS", "iv": "2SLS", "dml": "DML partially linear IV" if n_inst else
                       "DML partially linear"}[method],
@@ -233,6 +275,7 @@ def estimate_elasticity(
         "dof_k": int(k),
         "cluster": cluster,
         "controls": list(controls),
+        "absorbed_controls": absorbed_controls,
         "instruments": list(data.instruments),
         "absorbed_fixed_effects": {name: int(codes.max()) + 1 for name, codes in data.fe_codes.items()},
         "fe_iterations": iterations,
@@ -241,7 +284,7 @@ def estimate_elasticity(
         "first_stage_f": first_f,
         "first_stage_partial_r2": fit["first_stage_partial_r2"],
         "first_stage_coef": fit["first_stage_coef"],
-        "weak_instrument": bool(first_f is not None and first_f < WEAK_INSTRUMENT_F),
+        "weak_instrument": weak,
         "zeros": zeros,
         "dropped_zero_rows": data.dropped_zero_rows,
         "dropped_nan_rows": data.dropped_nan_rows,
@@ -260,6 +303,7 @@ class _Prepared:
     d: np.ndarray  # log p
     Z: np.ndarray  # instruments, (n, L), L may be 0
     X: np.ndarray  # controls after one-hot, (n, p), p may be 0
+    control_names: list[str]  # one per column of X (a categorical control: one per dummy)
     instruments: list[str]
     fe_codes: dict[str, np.ndarray]  # label -> 0..G-1 codes
     groups: np.ndarray | None  # cluster codes
@@ -323,36 +367,39 @@ def _prepare(panel, quantity, price, controls, fixed_effects, instruments, clust
         raise ElasticityError(f"price column {price!r} has {int((p <= 0).sum())} non-positive value(s) "
                               f"(min {p.min():g}): log price needs prices > 0")
     q = frame[quantity].to_numpy(dtype=float)
+    if (q < 0).any():
+        raise ElasticityError(f"quantity column {quantity!r} has {int((q < 0).sum())} negative value(s) "
+                              f"(min {q.min():g}): a negative quantity is not a zero sale; remove returns or "
+                              "corrections before estimating")
     if zeros == "drop":
         keep = q > 0
         dropped_zero = int((~keep).sum())
         frame, q, p = frame[keep], q[keep], p[keep]
         y = np.log(q)
     else:
-        if (q < 0).any():
-            raise ElasticityError(f"quantity column {quantity!r} has {int((q < 0).sum())} negative value(s): "
-                                  "zeros='log1p' needs quantities >= 0")
         dropped_zero = 0
         y = np.log1p(q)
     if len(frame) < MIN_OBS:
         raise ElasticityError(f"too few rows: {len(frame)} usable (need at least {MIN_OBS}) after dropping "
-                              f"{dropped_zero} with {quantity!r} <= 0 and {dropped_nan} with missing values")
+                              f"{dropped_zero} with {quantity!r} = 0 and {dropped_nan} with missing values")
 
-    blocks = []
+    blocks, names = [], []
     for column in controls:
         series = frame[column]
         if _is_numeric(series):
             blocks.append(series.to_numpy(dtype=float)[:, None])
+            names.append(column)
         else:  # drop_first: the intercept or the fixed effects carry the base level
             dummies = pd.get_dummies(series.astype(str), prefix=column, drop_first=True, dtype=float)
             blocks.append(dummies.to_numpy())
+            names.extend(map(str, dummies.columns))
     n = len(frame)
     X = np.column_stack(blocks) if blocks else np.empty((n, 0))
     Z = np.column_stack([frame[z].to_numpy(dtype=float) for z in instruments]) if instruments else np.empty((n, 0))
     fe_codes = {":".join(spec): frame.groupby(list(spec), sort=False, observed=True).ngroup().to_numpy()
                 for spec in fe_specs}
     groups = pd.factorize(frame[cluster])[0] if cluster is not None else None
-    return _Prepared(y=y, d=np.log(p), Z=Z, X=X, instruments=list(instruments), fe_codes=fe_codes,
+    return _Prepared(y=y, d=np.log(p), Z=Z, X=X, control_names=names, instruments=list(instruments), fe_codes=fe_codes,
                      groups=groups, dropped_zero_rows=dropped_zero, dropped_nan_rows=dropped_nan)
 
 
@@ -366,6 +413,20 @@ def _check_instruments(Z: np.ndarray, Z_raw: np.ndarray, names: list[str]) -> No
         raise ElasticityError(f"instruments {names} are collinear after fixed effects and controls")
 
 
+def _drop_absorbed_controls(X: np.ndarray, X_raw: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Controls with no variation left after the fixed effects, removed, with their names.
+
+    Such a control is collinear with the effects (constant within them); what is left of it is
+    rounding residue, which would count in K and enter the partialling as noise.
+    """
+    if not names:
+        return X, []
+    raw = np.sum((X_raw - X_raw.mean(axis=0)) ** 2, axis=0)
+    left = np.sum(X**2, axis=0)
+    absorbed = left <= NO_VARIATION * np.where(raw > 0, raw, 1.0)
+    return X[:, ~absorbed], [name for name, gone in zip(names, absorbed) if gone]
+
+
 # ----------------------------------------------------------------------------- fixed effects
 def _absorb(matrix: np.ndarray, fe_codes: dict[str, np.ndarray]) -> tuple[np.ndarray, int, bool]:
     """Demean every column by each fixed effect in turn until no group mean is left (MAP).
@@ -373,6 +434,11 @@ def _absorb(matrix: np.ndarray, fe_codes: dict[str, np.ndarray]) -> tuple[np.nda
     One effect is exact in one sweep; several converge geometrically, fast for well-connected panels
     (products x weeks) and slowly for sparse ones, hence the iteration cap and the warning.
     Without fixed effects this removes the grand mean, i.e. the intercept.
+
+    The sweeps stop when every group mean is below ``FE_TOLERANCE`` *of its own column's spread*: each
+    column is centred and scaled to a largest absolute value of 1 first (and scaled back at the end).
+    One tolerance for all columns at the scale of the largest would let a raw-scale control (income in
+    dollars, ~1e11) end the sweeps while log price and log quantity still carry group means.
     """
     if not fe_codes:
         return matrix - matrix.mean(axis=0), 0, True
@@ -383,19 +449,21 @@ def _absorb(matrix: np.ndarray, fe_codes: dict[str, np.ndarray]) -> tuple[np.nda
     for codes in fe_codes.values():
         dummies = sparse.csr_matrix((np.ones(n), (np.arange(n), codes)))
         indicators.append((dummies, dummies.T.tocsr(), np.bincount(codes)[:, None]))
-    out = matrix.astype(float, copy=True)
-    tolerance = FE_TOLERANCE * max(1.0, float(np.abs(matrix).max(initial=0.0)))
+    centred = matrix.astype(float) - matrix.mean(axis=0)  # a constant is absorbed by any effect anyway
+    scale = np.abs(centred).max(axis=0, initial=0.0)
+    scale[scale == 0] = 1.0
+    out = centred / scale
     for iteration in range(1, FE_MAX_ITERATIONS + 1):
         largest = 0.0
         for dummies, transposed, counts in indicators:
             means = (transposed @ out) / counts
             out -= dummies @ means
             largest = max(largest, float(np.abs(means).max(initial=0.0)))
-        if largest < tolerance or len(indicators) == 1:
-            return out, iteration, True
-    warnings.warn(f"fixed effects did not converge in {FE_MAX_ITERATIONS} sweeps (last change {largest:.2e}); "
-                  "the panel may be poorly connected", RuntimeWarning, stacklevel=3)
-    return out, FE_MAX_ITERATIONS, False
+        if largest < FE_TOLERANCE or len(indicators) == 1:
+            return out * scale, iteration, True
+    warnings.warn(f"fixed effects did not converge in {FE_MAX_ITERATIONS} sweeps (last change {largest:.2e} of a "
+                  "column's spread); the panel may be poorly connected", RuntimeWarning, stacklevel=4)
+    return out * scale, FE_MAX_ITERATIONS, False
 
 
 def _count_fe_parameters(fe_codes: dict[str, np.ndarray], groups: np.ndarray | None) -> int:
@@ -412,11 +480,20 @@ def _nested(codes: np.ndarray, groups: np.ndarray) -> bool:
 
 
 # ----------------------------------------------------------------------------- estimation
-def _two_stage(y: np.ndarray, d: np.ndarray, Z: np.ndarray | None, groups: np.ndarray | None, k: int) -> dict:
-    """OLS (``Z`` None) or 2SLS of demeaned ``y`` on demeaned ``d`` with a robust sandwich variance.
+def two_stage(y: np.ndarray, d: np.ndarray, Z: np.ndarray | None, groups: np.ndarray | None, k: int) -> dict:
+    """OLS (``Z`` None) or 2SLS of ``y`` on ``d`` with a robust sandwich variance, on residualized data.
 
-    ``k`` is the full parameter count for the small-sample correction; the first stage uses
-    ``k - 1 + L`` (it has the instruments instead of the price).
+    The building block of :func:`estimate_elasticity`, public for estimators that residualize in their
+    own way (the per-product model): ``y``, ``d`` (1-D, length n) and ``Z`` (n x L instruments) must
+    already be free of intercept, fixed effects and controls (demeaned / partialled out), because no
+    intercept is fitted here. ``groups`` (integer codes 0..G-1) clusters the variance (CR1); None gives
+    HC1. ``k`` is the full parameter count of the regression for the small-sample correction (price,
+    controls, absorbed levels); the first stage uses ``k - 1 + L`` (it has the instruments instead of
+    the price).
+
+    Returns a dict: ``beta`` and ``se`` (the coefficient on ``d`` and its standard error), and for 2SLS
+    ``first_stage_f`` (robust / cluster-robust Wald F of the instruments), ``first_stage_partial_r2``
+    and ``first_stage_coef`` (None for OLS).
     """
     n = y.size
     out: dict[str, Any] = {"first_stage_f": None, "first_stage_partial_r2": None, "first_stage_coef": None}
@@ -456,12 +533,16 @@ def _correction(n: int, k: int, groups: np.ndarray | None) -> float:
 
 
 # ----------------------------------------------------------------------------- double ML
-def _cross_fit(features: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, n_folds: int,
-               learner: str, random_state: int) -> tuple[np.ndarray, list[float]]:
-    """Out-of-fold residuals of every target column and their out-of-fold R2.
+def cross_fit(features: np.ndarray, targets: np.ndarray, groups: np.ndarray | None, n_folds: int,
+              learner: str, random_state: int) -> tuple[np.ndarray, list[float]]:
+    """Out-of-fold residuals of every target column and their out-of-fold R2 (double ML's nuisance step).
 
-    Each row is predicted by a model that never saw it (nor, with clusters, its cluster): in-sample
-    nuisance fits would overfit the noise and bias the elasticity.
+    ``features`` (n x p) predict each column of ``targets`` (n x m) with a fresh ``learner`` (``"gbm"``
+    or ``"ridge"``, see :data:`DML_LEARNERS`) per fold and column. Each row is predicted by a model that
+    never saw it (nor, with ``groups``, its group: folds are grouped), because in-sample nuisance fits
+    would overfit the noise and bias the elasticity. Seeded by ``random_state``. Returns the residuals
+    (n x m, ``targets - predictions``) and one R2 per target column. Threads are the caller's to cap
+    (:func:`ml.threads.limit_threads`).
     """
     from sklearn.model_selection import GroupKFold, KFold
 
