@@ -17,7 +17,7 @@ SCENARIO ?=
 DEMO_ARGS := $(if $(DAYS),--days $(DAYS)) $(if $(PRODUCTS),--products $(PRODUCTS)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(FRESH),--fresh)
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test test-fast ui clean
+.PHONY: help install demo test test-fast ui sql clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.synced  ## install the locked dependencies into .venv
 
-demo: install  ## simulate a year, run perception through Dagster, print a summary
+demo: install  ## simulate a year, run perception and reasoning through Dagster, print a summary
 	$(CLI) demo $(DEMO_ARGS)
 
 test: install  ## run the whole test suite
@@ -44,6 +44,9 @@ test-fast: install  ## the suite without the slow end-to-end tests
 
 ui: install  ## serve the Dagster UI (:3000) and the MLflow UI (:5000) over the data directory
 	$(CLI) ui
+
+sql: install  ## open the DuckDB shell on the analyst database (read-only)
+	$(CLI) sql
 
 clean:  ## remove the data directory (the whole simulated shop and its warehouse)
 	rm -rf data

@@ -31,7 +31,8 @@ import pytest
 from data_quality.boundary import validate_source
 from data_quality.contracts import SOURCES
 from data_quality.suites import Reference
-from orchestration.warehouse import connect, reconcile, store_validation
+from warehouse.connection import connect
+from warehouse.raw import reconcile, store_validation
 
 MONTH = dt.timedelta(days=30)
 MARK = "@@LATIN1@@"  # placeholder replaced by a latin-1 byte after serializing

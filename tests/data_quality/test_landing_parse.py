@@ -10,7 +10,7 @@ import pytest
 from data_quality.boundary import validate_source
 from data_quality.contracts import SOURCES
 from data_quality.landing import PARSE_ERROR, RAW_TEXT, read_batch
-from orchestration.warehouse import reconcile, store_validation
+from warehouse.raw import reconcile, store_validation
 
 
 def replace_lines(landing, source, name, changes: dict[int, str | None], *, reexport: bool = True) -> list[str]:

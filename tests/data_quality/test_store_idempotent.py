@@ -1,4 +1,4 @@
-"""Storing validated batches (``orchestration.warehouse``): re-running the same dates replaces, never duplicates."""
+"""Storing validated batches (``warehouse.raw``): re-running the same dates replaces, never duplicates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from data_quality.boundary import validate_source
 from data_quality.contracts import SOURCES
 from data_quality.suites import Reference
-from orchestration.warehouse import connect, reconcile, store_validation
+from warehouse.connection import connect
+from warehouse.raw import reconcile, store_validation
 
 
 def validate(landing, source):

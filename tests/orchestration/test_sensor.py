@@ -80,27 +80,25 @@ def test_sensor_registers_the_dates_and_requests_one_ranged_run_for_a_backlog(sm
         assert not again.run_requests and again.skip_reason
 
 
-def test_sensor_skips_batches_the_ingestion_log_lists_as_loaded(tiny_world, paths, tmp_path):
+def test_sensor_skips_batches_the_ingestion_log_lists_as_loaded(small_world, tmp_path):
     """The fast twin of the end-to-end test below: the published ingestion log (``ingest.batches`` in
     the analyst database, with the warehouse's own DDL) lists every landed batch as loaded."""
-    import shutil
-
     import duckdb
 
-    from orchestration.defs.perception.sensors import landed_batches
-    from orchestration.resources import DataDirectory
-    from orchestration.warehouse import INGEST_DDL
+    from data_quality.landing_zone import complete_batches
+    from warehouse.raw import INGEST_DDL
 
-    shutil.copytree(paths.landing, tmp_path / "landing")
-    landed = landed_batches(tmp_path / "landing")
-    with duckdb.connect(str(DataDirectory(root=str(tmp_path)).paths.analytics)) as connection:
+    shutil.copytree(small_world.landing, tmp_path / "landing")
+    landed = complete_batches(tmp_path / "landing")
+    with duckdb.connect(str(tmp_path / "analytics.duckdb")) as connection:
         connection.execute(INGEST_DDL)
         connection.executemany(
             "INSERT INTO ingest.batches (source, batch_date, batch_id, status, ingested_at) "
             "VALUES (?, CAST(? AS DATE), ?, 'loaded', now())",
             [(source, date, batch_id) for date, batches in landed.items() for source, batch_id in batches.items()])
-    result, _ = _evaluate(tmp_path)
-    assert isinstance(result, dg.SkipReason), result
+    with dg.instance_for_test() as instance:
+        result = _evaluate(tmp_path, instance)
+    assert not result.run_requests and "no new complete batches" in str(result.skip_reason)
 
 
 @pytest.mark.slow  # a real perception run (~30-50 s); the twin above covers the sensor's side in seconds
