@@ -48,5 +48,5 @@ ui: install  ## serve the Dagster UI (:3000) and the MLflow UI (:5000) over the 
 sql: install  ## open the DuckDB shell on the analyst database (read-only)
 	$(CLI) sql
 
-clean:  ## remove the data directory (the whole simulated shop and its warehouse)
-	rm -rf data
+clean:  ## remove the data directory, $$AGENTIC_COMMERCE_DATA_DIR (the whole simulated shop, warehouse and models)
+	rm -rf -- "$(AGENTIC_COMMERCE_DATA_DIR)"

@@ -4,8 +4,9 @@ Each resource is a thin, configurable handle on a library that has no Dagster co
 ``ml.registry``), so agents, tools and tests use the same code without Dagster. Assets receive the
 resources by name; tests swap them by passing others to :func:`orchestration.definitions.build_defs`.
 
-Concurrency: DuckDB takes one writing process and MLflow's SQLite store one writer, so every asset
-that writes them runs in the matching pool (limit 1 in ``dagster.yaml``), honoured across runs.
+Concurrency: DuckDB takes one process at a time (a reader is locked out by a writer in another
+process) and MLflow's SQLite store one writer, so every asset that touches the warehouse or writes
+MLflow runs in the one pool ``duckdb_warehouse`` (limit 1 in ``dagster.yaml``), honoured across runs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from warehouse.publish import PublishSummary
 
 WAREHOUSE_POOL = "duckdb_warehouse"
-MLFLOW_POOL = "mlflow_registry"
 DEFAULT_MLFLOW_UI = "http://127.0.0.1:5000"
 
 

@@ -18,7 +18,11 @@ __all__ = ["CliError", "build_parser", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_arguments_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     if getattr(args, "uses_data_dir", True):
         from orchestration.settings import data_paths
 

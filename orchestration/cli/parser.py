@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui_parser.add_argument("--mlflow-port", type=_port, default=5000, help="port of the MLflow UI")
     ui_parser.add_argument("--host", default="127.0.0.1", help="interface both servers listen on")
     sql = command("sql", ui.sql, "open the DuckDB shell on the analyst database (read-only)",
-                  "Open `duckdb -readonly` on analytics.duckdb; extra arguments go to duckdb (e.g. -c 'SELECT 1').")
-    sql.add_argument("sql_args", nargs=argparse.REMAINDER, help="arguments passed to duckdb")
+                  "Open `duckdb -readonly` on analytics.duckdb; any further arguments go to duckdb, e.g. "
+                  "`agentic-commerce sql -c 'SELECT count(*) FROM fct_daily_sales'`.")
+    sql.set_defaults(passes_arguments_on=True)
     return parser

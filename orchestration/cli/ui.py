@@ -97,5 +97,5 @@ def sql(args) -> int:
     shell = Path(sys.executable).parent / "duckdb"
     if not shell.exists():
         raise CliError(f"the DuckDB shell is not installed at {shell}: run `make install`")
-    os.execv(str(shell), [str(shell), "-readonly", str(paths.analytics), *args.sql_args])
+    os.execv(str(shell), [str(shell), "-readonly", str(paths.analytics), *args.extra])
     return 0  # not reached
