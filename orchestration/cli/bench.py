@@ -26,7 +26,8 @@ def bench_world(scenario, *, rebuild: bool = False) -> Platform:
     if platform.paths.analytics.is_file():
         say(f"[1-2/3] reusing the benchmark world in {root} (--rebuild to simulate again)")
         return platform
-    say(f"[1/3] simulating '{scenario.name}' into {root}")
+    say(f"[1/3] simulating '{scenario.name}' ({scenario.catalog.n_products} products, {scenario.history_days} days) "
+        f"into {root}")
     shutil.rmtree(root, ignore_errors=True)
     create_world(platform, scenario)
     say("[2/3] perception through Dagster")

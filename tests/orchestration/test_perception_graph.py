@@ -87,8 +87,10 @@ def test_the_dagster_home_records_the_runs_and_partitions_for_the_ui(perception_
 def test_a_ranged_run_reports_its_totals_as_such_and_rows_per_date(perception_run, platform):
     import dagster as dg
 
-    event = platform.instance.get_latest_materialization_event(dg.AssetKey(["raw", "orders"]))
-    metadata = event.asset_materialization.metadata
+    ingest = perception_run[0]
+    records = platform.instance.fetch_materializations(dg.AssetKey(["raw", "orders"]), limit=1000).records
+    event = next(r.event_log_entry.asset_materialization for r in records if r.run_id == ingest.run_id)
+    metadata = event.metadata
     assert "dagster/row_count" not in metadata  # the same event lands on every partition of the range
     per_date = metadata["rows_per_date"].value.records
     assert sum(record.data["rows_loaded"] for record in per_date) == metadata["run_rows_loaded"].value
