@@ -9,7 +9,8 @@ import pytest
 
 from data_quality.boundary import validate_source
 from data_quality.contracts import SOURCES
-from data_quality.landing import PARSE_ERROR, RAW_TEXT, read_batch
+from data_quality.landing import read_batch
+from data_quality.readers import PARSE_ERROR, RAW_TEXT
 from orchestration.warehouse import reconcile, store_validation
 
 
