@@ -335,7 +335,7 @@ def _temporal_moments(values: pd.Series, type_: str) -> _Converted:
                           ["a timestamp needs a time zone (UTC)" if p else None for p in present])
     moments = values.dt.tz_convert("UTC").dt.tz_localize(None)
     outside = _outside(moments)
-    fine = (moments.dt.nanosecond != 0).fillna(False).to_numpy(dtype=bool)
+    fine = (moments.dt.nanosecond.fillna(0) != 0).to_numpy(dtype=bool)
     failed = outside | fine
     details = [f"outside {DATE_MIN} .. {DATE_MAX}" if out else "finer than microseconds" if f else None
                for out, f in zip(outside, fine)]
@@ -353,6 +353,8 @@ def _temporal_value(value, type_: str):
             if value.tzinfo is None:
                 return None, "a timestamp needs a time zone (UTC)", True
             moment = pd.Timestamp(value).tz_convert("UTC").tz_localize(None)
+            if moment.nanosecond:
+                return None, "finer than microseconds", True
         elif isinstance(value, dt.date):
             if type_ == "timestamp":
                 return None, "a date without time of day is not a timestamp", True

@@ -215,8 +215,11 @@ def _parse_csv(table: TableContract, text: str) -> ParsedFile:
 
 def _parse_jsonl(table: TableContract, payload: bytes, text: str) -> ParsedFile:
     fast = _parse_jsonl_fast(table, payload)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _parse_jsonl_lines(table, text)
+
+
+def _parse_jsonl_lines(table: TableContract, text: str) -> ParsedFile:
+    """The careful parser: line by line, strict JSON, every deviation reported."""
     lines = text.split("\n")
     problems = []
     if lines[-1] == "":
@@ -243,10 +246,12 @@ def _parse_jsonl(table: TableContract, payload: bytes, text: str) -> ParsedFile:
         records.append(value if problem is None else {})
         errors.append(problem)
         raw.append(line.rstrip("\r") if problem else None)
+    # The columns are what the parsed objects hold; with none parsed there is nothing to say about columns
+    # (every line is quarantined with its own reason).
     seen = list(dict.fromkeys(key for record in records for key in record))
-    optional_absent = [c.name for c in table.columns if c.name not in seen and not c.required]
-    column_problems, usable = _column_problems(table, (seen if records else table.column_names) + optional_absent)
-    problems += column_problems
+    if any(error is None for error in errors):
+        optional_absent = [c.name for c in table.columns if c.name not in seen and not c.required]
+        problems += _column_problems(table, seen + optional_absent)[0]
     notes = _blank_note(blank) + _ending_notes(crlf, 0)
     if not records:
         return ParsedFile(empty_frame(table), problems, notes)
@@ -260,16 +265,21 @@ def _parse_jsonl_fast(table: TableContract, payload: bytes) -> ParsedFile | None
     """Arrow's C++ reader for plain, well-formed files; None sends everything else to the careful parser.
 
     Arrow is faster but more lenient than the contract (it takes NaN and Infinity, skips blank
-    lines, reads two objects on one line), so it only reads files in which none of that can occur,
-    with every contract column's type given (a value of another JSON type makes it fail, and the
-    careful parser reports that value). Tables with JSON columns always take the careful parser:
-    Arrow would merge nested objects into one struct type. Dates and timestamps are read as text.
+    lines, reads two objects on one line, turns a ``null`` line into a row of nulls) and pyarrow
+    25 crashes the process on a file whose first value is ``null``. So it only reads files in which
+    none of that can occur: every line starts with "{" and ends with "}", no blank line, no CR, no
+    NaN or Infinity anywhere, and it must return one row per line; every contract column's type is
+    given, so a value of another JSON type makes it fail and the careful parser reports that value.
+    Tables with JSON columns always take the careful parser: Arrow would merge nested objects into
+    one struct type. Dates and timestamps are read as text.
     """
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    if (not payload.endswith(b"\n") or b"\n\n" in payload or payload.startswith(b"\n") or b"\r" in payload
-            or b"NaN" in payload or b"Infinity" in payload or any(c.type == "json" for c in table.columns)):
+    lines = payload.count(b"\n")
+    if (not payload.startswith(b"{") or not payload.endswith(b"}\n") or payload.count(b"\n{") != lines - 1
+            or payload.count(b"}\n") != lines or b"\r" in payload or b"NaN" in payload or b"Infinity" in payload
+            or any(c.type == "json" for c in table.columns)):
         return None
     types = {"string": pa.string(), "integer": pa.int64(), "decimal": pa.float64(), "boolean": pa.bool_(),
              "date": pa.string(), "timestamp": pa.string()}
@@ -279,7 +289,7 @@ def _parse_jsonl_fast(table: TableContract, payload: bytes) -> ParsedFile | None
         arrow = pa_json.read_json(pa.BufferReader(payload), parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    if arrow.num_rows != payload.count(b"\n"):  # not one object per line
+    if arrow.num_rows != lines:  # not one object per line
         return None
     frame = arrow.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     if any(c.required and frame[c.name].isna().all() for c in table.columns):
