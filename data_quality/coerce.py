@@ -319,7 +319,8 @@ def _temporal_text(values: pd.Series, type_: str) -> _Converted:
         outside[shaped] = _outside(moments)
         parsed[shaped] = moments.where(~outside[shaped]).astype("datetime64[ns]")
     failed = _present(values) & parsed.isna().to_numpy()
-    details = [None if not bad else f"outside {DATE_MIN} .. {DATE_MAX}" if out else "no such date" if fits else form
+    no_such = "no such date" if type_ == "date" else "no such date or time"
+    details = [None if not bad else f"outside {DATE_MIN} .. {DATE_MAX}" if out else no_such if fits else form
                for bad, out, fits in zip(failed, outside, shaped)]
     return _Converted(parsed, failed, details)
 

@@ -23,6 +23,7 @@ from data_quality.contracts import SOURCES, Column, TableContract
 from data_quality.fuzz.tables import CLEAN_ROWS, FREE_COLUMN, REFERENCE_COLUMN, Draw, FuzzWorld
 from data_quality.fuzz.values import (LINE_REJECTED, OMIT, RawJSON, boolean_text, csv_text, decimal_text,
                                       identifier, integer_text, json_token, rejected_forms, timestamp_text)
+from data_quality.manifest import MANIFEST_FILE
 
 ANY_REASON = ""  # a rejected row whose reason the plan does not predict word for word
 
@@ -371,7 +372,7 @@ class _Planner:
             self.batch.notes.append(("hidden entry in the batch folder",))
         if rng.random() < 0.03:
             self.batch.edits.append(Edit("manifest_bom"))
-            self.batch.notes.append(("_manifest.json: UTF-8 byte-order mark removed",))
+            self.batch.notes.append((f"{MANIFEST_FILE}: UTF-8 byte-order mark removed",))
 
     def block(self) -> None:
         rng = self.rng
@@ -460,7 +461,7 @@ class _Planner:
         return self.rng.choice([
             ("unlisted_file", "export_old.csv", "not in the manifest"),
             ("unlisted_file", table.contract.file_name + ".bak", "not in the manifest"),
-            ("unlisted_file", "_manifest.json.tmp", "not in the manifest"),
+            ("unlisted_file", MANIFEST_FILE + ".tmp", "not in the manifest"),
             ("unlisted_dir", "nested", "not in the manifest"),
             ("symlink", None, "not a regular file"), ("fifo", None, "not a regular file"),
             ("directory", None, "not a regular file"), ("absent", None, "listed in the manifest but not landed"),
