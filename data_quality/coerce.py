@@ -162,7 +162,7 @@ def _decimal_value(value):
     elif isinstance(value, (int, np.integer, float, np.floating, decimal.Decimal)):
         try:
             number = float(value)
-        except OverflowError:
+        except (OverflowError, ValueError):  # a huge integer, a signaling NaN
             number = math.inf
     else:
         return None, None, True

@@ -135,6 +135,11 @@ _BROKEN_JSON = ("{", '{"a": 1', "[1, 2", "{'a': 1}", '{"a": 1,}', '{"a": 01}', "
 _NOT_OBJECTS = ("[1, 2]", "42", "null", '"text"', "true", "[]")
 
 
+def _parsed(row: PlannedRow) -> bool:
+    """Whether the strict parser reads the row's line as an object (and so sees its keys)."""
+    return row.line is None and row.reject != LINE_REJECTED
+
+
 def _render_json_line(row: PlannedRow, table: PlannedTable, duplicate: str | None = None) -> str:
     parts = []
     for written, column in table.header:
@@ -304,10 +309,15 @@ class _Planner:
         values = dict(row.values)
         return PlannedRow(values, self.render(values, table.contract, table.layout))
 
+    @staticmethod
+    def _end(table: PlannedTable) -> int:
+        """Where the last inserted row may go: before a last line whose open quote takes in all that follows."""
+        return len(table.rows) - table.last_line_open
+
     def _damage_exact_duplicate(self, table: PlannedTable, row: PlannedRow) -> None:
         copy = self._copy(row, table)
         self._reject(copy, "exact_duplicate", "exact duplicate of row")
-        table.rows.insert(self.rng.randrange(table.rows.index(row) + 1, len(table.rows) + 1), copy)
+        table.rows.insert(self.rng.randrange(table.rows.index(row) + 1, self._end(table) + 1), copy)
 
     def _damage_conflicting_duplicate(self, table: PlannedTable, row: PlannedRow) -> None:
         name = FREE_COLUMN[table.contract.table]
@@ -324,7 +334,7 @@ class _Planner:
         copy.raw = self.render(copy.values, table.contract, table.layout)
         self._reject(row, "conflicting_duplicate", "duplicate")
         self._reject(copy, "conflicting_duplicate", "duplicate")
-        table.rows.insert(self.rng.randrange(len(table.rows) + 1), copy)
+        table.rows.insert(self.rng.randrange(self._end(table) + 1), copy)
 
     def wrong_layout(self, table: PlannedTable) -> None:
         columns = [c for c in table.contract.columns if c.type in _WRONG_LAYOUTS
@@ -386,7 +396,7 @@ class _Planner:
             ("manifest", None, None), ("manifest", None, None), ("manifest", None, None),
             ("folder", None, None), ("folder", None, None),
         ]
-        if table.contract.format != "jsonl" or any(row.line is None for row in table.rows):
+        if table.contract.format != "jsonl" or any(_parsed(row) for row in table.rows):
             # JSON lines name their columns in the objects: with no object parsed there is no column to get wrong
             options += [("missing_column", None, "missing column"), ("extra_column", None, "unexpected column"),
                         ("renamed_column", None, "unexpected column")]
@@ -405,7 +415,10 @@ class _Planner:
         elif kind == "extra_column":
             table.header.insert(rng.randrange(len(table.header) + 1), (rng.choice(("surprise", "Product_ID", "")), None))
         elif kind == "renamed_column":
-            index = rng.randrange(len(table.header))
+            # JSON lines name only the keys they hold: rename a column that a parsed line does hold
+            held = [i for i, (_, c) in enumerate(table.header) if table.contract.format != "jsonl"
+                    or any(_parsed(row) and row.raw.get(c) is not OMIT for row in table.rows)]
+            index = rng.choice(held)
             written, column = table.header[index]
             names = [f" {written}", f"{written} ", written.upper(), written.replace("_", "\u2010"), written + "\u200b"]
             if index or table.contract.format != "csv":  # at the start of a CSV file it would be a byte-order mark
