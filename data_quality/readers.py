@@ -305,10 +305,13 @@ def _parse_parquet(table: TableContract, payload: bytes) -> ParsedFile:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # Arrow reads whatever a file's metadata claims; on a corrupt file its Python layers raise more than
+    # ArrowException (a time zone "*02:00" raises pytz's KeyError, a bad footer an IndexError). Each call that
+    # reads the file is therefore guarded completely, and only that call: the failure is about the file.
     try:
         arrow = pq.read_table(pa.BufferReader(payload))
-    except (pa.ArrowException, OSError, ValueError, IndexError, TypeError) as error:
-        return ParsedFile(None, [f"unreadable Parquet file (truncated or corrupt): {error}"])
+    except Exception as error:  # noqa: BLE001 - see above
+        return ParsedFile(None, [f"unreadable Parquet file (truncated or corrupt): {_error(error)}"])
     problems, usable = _column_problems(table, arrow.column_names)
     if not usable:
         return ParsedFile(None, problems)
@@ -320,10 +323,15 @@ def _parse_parquet(table: TableContract, payload: bytes) -> ParsedFile:
             continue
         try:
             columns[name] = _arrow_column(arrow.column(name))
-        except (pa.ArrowException, ValueError, OverflowError, UnicodeDecodeError, TypeError) as error:
-            return ParsedFile(None, problems + [f"unreadable Parquet column {name}: {error}"])
+        except Exception as error:  # noqa: BLE001 - see above
+            return ParsedFile(None, problems + [f"unreadable Parquet column {name} ({arrow.schema.field(name).type}): "
+                                                f"{_error(error)}"])
     frame = pd.DataFrame(columns, index=pd.RangeIndex(arrow.num_rows))
     return ParsedFile(_finish(frame, table), problems)
+
+
+def _error(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 def _arrow_column(column) -> pd.Series:

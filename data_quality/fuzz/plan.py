@@ -407,6 +407,9 @@ class _Planner:
             options.append(("duplicate_column", None, "duplicated column"))
         if table.contract.min_rows:
             options.append(("empty", None, "empty"))
+        moments = [c.name for c in table.contract.columns if c.type == "timestamp"]
+        if table.contract.format == "parquet" and moments:
+            options.append(("unknown_time_zone", rng.choice(moments), "unreadable Parquet column"))
         kind, arg, problem = rng.choice(options)
         if kind == "missing_column":
             drop = rng.choice([c for c in table.contract.columns if c.required])
@@ -424,6 +427,11 @@ class _Planner:
             if index or table.contract.format != "csv":  # at the start of a CSV file it would be a byte-order mark
                 names.append("\ufeff" + written)
             table.header[index] = (rng.choice([n for n in names if n != written]), column)
+        elif kind == "unknown_time_zone":  # a zone no database knows: the column cannot be read at all
+            table.layout[arg] = rng.choice(("timestamp[us, Mars/Olympus]", "timestamp[ms, *02:00]"))
+            column = table.contract.column(arg)
+            for row in table.rows:  # the batch is blocked: every row just needs a value the layout can hold
+                row.raw[arg] = _parquet_value(row.values[arg], column, table.layout[arg], rng)
         elif kind == "duplicate_column":
             table.header.insert(rng.randrange(len(table.header) + 1), rng.choice(table.header))
         elif kind == "manifest":

@@ -118,7 +118,7 @@ def decimal_text(value: float, rng: random.Random) -> str:
              format(exact, "f") + ("0" if "." in format(exact, "f") else ".0")]
     if value >= 0:
         forms.append(f"+{value!r}")
-    if 0 < value < 1:
+    if repr(value).startswith("0."):
         forms.append(repr(value)[1:])  # ".25"
     return rng.choice(forms)
 

@@ -270,3 +270,24 @@ def test_a_manifest_that_is_not_a_regular_file_blocks(landing, tmp_path):
     path.symlink_to(target)
     batch = read_batch(landing.root, SOURCES["prices"], landing.dates[1])
     assert batch.blocked and "not a regular file" in batch.problems[0]
+
+
+@pytest.mark.parametrize("zone", ["*02:00", "Mars/Olympus"])
+def test_a_parquet_timestamp_in_an_unknown_time_zone_blocks_its_batch(landing, zone):
+    """Found by the long run: one flipped byte in the metadata turned "+02:00" into "*02:00", and pyarrow's
+    conversion raised pytz's UnknownTimeZoneError (a KeyError), which escaped the boundary."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = landing.file("sessions", landing.dates[1], "sessions.parquet")
+    table = pq.read_table(path)
+    ticks = table.column("started_at").cast(pa.int64())
+    table = table.set_column(table.schema.get_field_index("started_at"), "started_at",
+                             ticks.cast(pa.int64()).combine_chunks().view(pa.timestamp("ms", tz=zone)))
+    pq.write_table(table, path)
+    landing.reexport("sessions", landing.dates[1], "sessions.parquet", rows=table.num_rows)
+    outcome, quarantine = day2(validate(landing, "sessions"), landing)
+    assert outcome.status == "blocked"
+    assert any("unreadable Parquet column started_at" in p and "UnknownTimeZoneError" in p for p in outcome.problems), \
+        outcome.problems
+    assert len(quarantine) == outcome.rows_landed  # the readable file's rows, quarantined with the batch
