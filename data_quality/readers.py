@@ -337,16 +337,22 @@ def _error(error: Exception) -> str:
 def _arrow_column(column) -> pd.Series:
     """One Parquet column as pandas values that say what the file says.
 
-    Dictionary-encoded columns are decoded; integers stay exact (nullable, never via float); a NaN in
-    a float column is the text ``NaN`` (not a missing value); dates and timestamps outside the
-    contract's range become their text, so that coerce rejects them with their value instead of a
-    conversion overflowing.
+    Dictionary-encoded columns are decoded; strings that are not UTF-8 stay bytes (coerce rejects
+    each such value); integers stay exact (nullable, never via float); a NaN in a float column is
+    ``NOT_A_NUMBER`` (not a missing value); dates and timestamps outside the contract's range become
+    ``Unrepresentable`` values, so that coerce rejects them by value instead of a conversion overflowing.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
+    try:  # Arrow does not check on reading that a file's strings are UTF-8; pandas would fail later, anywhere
+        column.validate(full=True)
+    except pa.ArrowInvalid:
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            raise
+        column = column.cast(pa.binary() if pa.types.is_string(column.type) else pa.large_binary())  # coerce rejects
     if pa.types.is_integer(column.type):
         return column.to_pandas(types_mapper=lambda t: pd.Int64Dtype() if t != pa.uint64() else pd.UInt64Dtype())
     if pa.types.is_floating(column.type):

@@ -291,3 +291,26 @@ def test_a_parquet_timestamp_in_an_unknown_time_zone_blocks_its_batch(landing, z
     assert any("unreadable Parquet column started_at" in p and "UnknownTimeZoneError" in p for p in outcome.problems), \
         outcome.problems
     assert len(quarantine) == outcome.rows_landed  # the readable file's rows, quarantined with the batch
+
+
+def test_a_parquet_string_column_holding_bytes_that_are_not_utf8_quarantines_those_rows(landing):
+    """Found by the long run: Arrow reads a STRING column without checking its bytes are UTF-8, and pandas failed on
+    them later (in a concat, far from the file). The reader checks them: each such value is rejected by value."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = landing.file("customers", landing.dates[1], "customers.parquet")
+    table = pq.read_table(path)
+    values = [v.encode() for v in table.column("segment").to_pylist()]
+    values[1] = b"bar\xffgain"
+    offsets = [0]
+    for value in values:
+        offsets.append(offsets[-1] + len(value))
+    segment = pa.Array.from_buffers(pa.large_string(), len(values), [
+        None, pa.py_buffer(b"".join(o.to_bytes(8, "little") for o in offsets)), pa.py_buffer(b"".join(values))])
+    table = table.set_column(table.schema.get_field_index("segment"), "segment", segment)
+    pq.write_table(table, path)
+    landing.reexport("customers", landing.dates[1], "customers.parquet", rows=table.num_rows)
+    outcome, quarantine = day2(validate(landing, "customers"), landing)
+    assert outcome.status == "loaded", outcome.message
+    check_quarantined(quarantine, "customers", {2: ["segment: expected string, got b'bar\\xffgain' (not valid UTF-8)"]})
