@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,8 @@ import pandas as pd
 
 from data_quality.coerce import coerce
 from data_quality.contracts import SourceContract, TableContract
-from data_quality.landing import PARSE_ERROR, RAW_TEXT, ROW_NUMBER, LandedBatch, read_batch
+from data_quality.landing import LandedBatch, read_batch
+from data_quality.readers import PARSE_ERROR, RAW_TEXT, ROW_NUMBER
 from data_quality.suites import BATCH_DATE, Reference, as_float_frame, derived_columns, describe, expectations
 
 BATCH_ID = "_batch_id"
@@ -45,10 +47,12 @@ class BatchOutcome:
     rows_quarantined: int
     files: list[str]
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was normalized on the way in (a byte-order mark, ...)
 
     @property
     def message(self) -> str:
-        return "; ".join(self.problems)
+        """The problems, then the normalizations: what the batch log records for people."""
+        return "; ".join(self.problems + [f"normalized: {note}" for note in self.notes])
 
 
 @dataclass
@@ -126,18 +130,25 @@ def run_suite(table: str, frame: pd.DataFrame, reference: Reference) -> tuple[di
 
 
 def _record_json(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Each row as it landed, as strict JSON (a non-finite number is shown as its text, e.g. "inf")."""
     def clean(value):
         if isinstance(value, np.generic):
-            return value.item()
+            value = value.item()
         if isinstance(value, np.ndarray):
-            return value.tolist()
+            value = value.tolist()
+        if isinstance(value, float) and not math.isfinite(value):
+            return repr(value)
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
         return value
 
     def missing(value) -> bool:  # pandas 3 holds empty text as NaN: NaN is not JSON, so it is left out like None
         return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
     return [json.dumps({c: clean(v) for c, v in zip(columns, row) if not missing(v)}, default=str,
-                       ensure_ascii=False)
+                       ensure_ascii=False, allow_nan=False)
             for row in frame[columns].itertuples(index=False, name=None)]
 
 
@@ -252,7 +263,7 @@ def validate_source(landing_root: Path, contract: SourceContract, dates: list[dt
 
     outcomes = [
         BatchOutcome(contract.name, b.batch_date, b.batch_id, "blocked" if b.blocked else "loaded", b.rows_landed,
-                     counts[b.batch_date][0], counts[b.batch_date][1], b.files, list(b.problems))
+                     counts[b.batch_date][0], counts[b.batch_date][1], b.files, list(b.problems), list(b.notes))
         for b in batches
     ]
     quarantine = (pd.concat(quarantine_parts, ignore_index=True) if quarantine_parts

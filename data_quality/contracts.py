@@ -1,4 +1,4 @@
-"""The landing contract per source: which files a batch holds, their columns and types.
+"""The landing contract per source: which files a batch holds, their columns, types and accepted forms.
 
 This is what the platform expects from each source system, written down once and used by the
 boundary validator (to parse and type rows), by the warehouse loader (to create the raw tables)
@@ -6,11 +6,17 @@ and by the docs. It is deliberately independent of the simulator: a real shop's 
 know our contracts, and tests check that the embedded world honours them.
 
 Types: ``string``, ``integer``, ``decimal`` (float), ``boolean``, ``date``, ``timestamp`` (UTC),
-``json`` (nested object kept as JSON text).
+``json`` (nested object kept as JSON text). A ``string`` column is either an *identifier* (keys,
+references and codes: a strict character set, so that " P00001" or a Cyrillic "Р00001" can never
+become a new product) or free *text* (names, copy: any Unicode a person could type). What each
+type accepts, exactly, is stated by the constants below and enforced by ``data_quality.coerce``;
+``data_quality/README.md`` spells it out for people.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 DUCKDB_TYPES = {
@@ -24,12 +30,31 @@ DUCKDB_TYPES = {
 }
 
 
+# --- accepted forms of values (one home; data_quality/README.md explains them) ---------------------------------------
+# Identifiers: ASCII letters and digits, then also "." "_" ":" "-"; 1 to 128 characters. No whitespace anywhere,
+# no other characters: look-alike letters from other scripts, zero-width or non-breaking spaces are rejected, never
+# normalized, because a silently "fixed" key is a different key than the one the source system holds.
+IDENTIFIER_MAX_CHARS = 128
+IDENTIFIER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,%d}" % (IDENTIFIER_MAX_CHARS - 1))
+# Free text: any Unicode characters except the C0 control characters other than tab, line feed and carriage
+# return, DEL, and lone surrogates (which no UTF-8 file can hold and no database can store); loaded as sent.
+TEXT_MAX_CHARS = 65_536
+TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Integers are 64-bit (DuckDB BIGINT): digits with an optional sign, at most this many characters of text.
+INTEGER_MIN, INTEGER_MAX = -(2 ** 63), 2 ** 63 - 1
+NUMBER_MAX_CHARS = 64
+# Dates (YYYY-MM-DD) and timestamps (YYYY-MM-DDTHH:MM:SS[.ffffff] with Z or ±HH:MM) lie in this range: what every
+# engine on the path (pandas, Arrow, DuckDB) holds exactly. Timestamps are stored as UTC with microseconds.
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     type: str
     required: bool = False
     description: str = ""
+    identifier: bool = False  # a string column holding keys, references or codes (IDENTIFIER_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -77,80 +102,84 @@ def _c(name: str, type_: str, required: bool = False, description: str = "") -> 
     return Column(name, type_, required, description)
 
 
+def _id(name: str, required: bool = False, description: str = "") -> Column:
+    return Column(name, "string", required, description, identifier=True)
+
+
 _CATALOG = SourceContract("catalog", "PIM", (
     TableContract("catalog", "products", "jsonl", (
-        _c("product_id", "string", True, "Stable product identifier"),
-        _c("sku", "string", True, "Stock keeping unit"),
+        _id("product_id", True, "Stable product identifier"),
+        _id("sku", True, "Stock keeping unit"),
         _c("name", "string", True, "Product title"),
-        _c("category", "string", True, "Merchandising category"),
+        _id("category", True, "Merchandising category"),
         _c("brand", "string"),
         _c("list_price", "decimal", True, "Recommended retail price"),
         _c("unit_cost", "decimal", True, "Current supplier cost per unit"),
-        _c("currency", "string", True),
+        _id("currency", True),
         _c("weight_kg", "decimal"),
         _c("description", "string", description="Product copy; null when content is missing"),
         _c("image_count", "integer"),
         _c("attributes", "json", description="Colour, material, size; null when missing"),
-        _c("status", "string", True),
+        _id("status", True),
         _c("launched_on", "date"),
         _c("updated_at", "timestamp", True),
     ), key=("product_id",), min_rows=1, description="Daily full snapshot of the catalog"),
     TableContract("catalog", "channels", "csv", (
-        _c("channel_id", "string", True),
+        _id("channel_id", True),
         _c("name", "string", True),
-        _c("channel_type", "string", True),
+        _id("channel_type", True),
         _c("fee_rate", "decimal", True),
     ), key=("channel_id",), min_rows=1, description="Sales channels the catalog is listed on"),
 ), "Product information management: the catalog and its channels")
 
 _ORDERS = SourceContract("orders", "OMS", (
     TableContract("orders", "orders", "csv", (
-        _c("order_id", "string", True),
-        _c("customer_id", "string", True),
-        _c("channel", "string", True),
+        _id("order_id", True),
+        _id("customer_id", True),
+        _id("channel", True),
         _c("ordered_at", "timestamp", True),
-        _c("status", "string", True),
-        _c("currency", "string", True),
+        _id("status", True),
+        _id("currency", True),
         _c("subtotal", "decimal", True),
         _c("discount_total", "decimal", True),
         _c("shipping_fee", "decimal", True),
         _c("total", "decimal", True),
-        _c("payment_method", "string"),
+        _id("payment_method"),
     ), key=("order_id",), min_rows=1, description="Orders placed on the batch date"),
     TableContract("orders", "order_lines", "csv", (
-        _c("order_id", "string", True),
+        _id("order_id", True),
         _c("line_number", "integer", True),
-        _c("product_id", "string", True),
+        _id("product_id", True),
         _c("quantity", "integer", True),
         _c("unit_price", "decimal", True, "Regular price per unit"),
         _c("discount", "decimal", True, "Promotion discount on the whole line"),
         _c("line_total", "decimal", True, "What the customer paid for the line"),
-        _c("promo_id", "string"),
+        _id("promo_id"),
     ), key=("order_id", "line_number"), min_rows=1, description="Lines of the orders above"),
 ), "Order management system")
 
 _INVENTORY = SourceContract("inventory", "WMS", (
     TableContract("inventory", "warehouses", "csv", (
-        _c("warehouse_id", "string", True),
+        _id("warehouse_id", True),
         _c("name", "string", True),
-        _c("region", "string", True),
+        _id("region", True),
         _c("lead_time_days", "integer", True),
         _c("order_cost", "decimal", True),
         _c("holding_cost_rate", "decimal", True),
     ), key=("warehouse_id",), min_rows=1, description="Warehouse master data"),
     TableContract("inventory", "inventory_snapshot", "parquet", (
         _c("snapshot_date", "date", True),
-        _c("warehouse_id", "string", True),
-        _c("product_id", "string", True),
+        _id("warehouse_id", True),
+        _id("product_id", True),
         _c("on_hand", "integer", True, "Units on hand at the end of the day"),
         _c("on_order", "integer", True, "Units ordered and not yet received"),
         _c("received_today", "integer", True),
     ), key=("snapshot_date", "warehouse_id", "product_id"), min_rows=1,
         description="End-of-day stock per product and warehouse"),
     TableContract("inventory", "purchase_orders", "csv", (
-        _c("po_id", "string", True),
-        _c("product_id", "string", True),
-        _c("warehouse_id", "string", True),
+        _id("po_id", True),
+        _id("product_id", True),
+        _id("warehouse_id", True),
         _c("quantity", "integer", True),
         _c("unit_cost", "decimal", True),
         _c("ordered_on", "date", True),
@@ -160,74 +189,74 @@ _INVENTORY = SourceContract("inventory", "WMS", (
 
 _PRICES = SourceContract("prices", "pricing engine", (
     TableContract("prices", "prices", "csv", (
-        _c("product_id", "string", True),
-        _c("channel", "string", True),
+        _id("product_id", True),
+        _id("channel", True),
         _c("price_date", "date", True),
         _c("regular_price", "decimal", True),
         _c("price", "decimal", True, "Effective price after promotions"),
-        _c("promo_id", "string"),
-        _c("currency", "string", True),
+        _id("promo_id"),
+        _id("currency", True),
     ), key=("product_id", "channel", "price_date"), min_rows=1, description="Effective prices of the day"),
 ), "The shop's own prices per product and channel")
 
 _COMPETITOR = SourceContract("competitor_prices", "price scraper", (
     TableContract("competitor_prices", "competitor_prices", "jsonl", (
         _c("scraped_at", "timestamp", True),
-        _c("competitor", "string", True),
-        _c("product_id", "string", True, "Our product the scraped offer was matched to"),
-        _c("competitor_sku", "string"),
+        _id("competitor", True),
+        _id("product_id", True, "Our product the scraped offer was matched to"),
+        _id("competitor_sku"),
         _c("price", "decimal", True),
-        _c("currency", "string", True),
+        _id("currency", True),
         _c("in_stock", "boolean"),
     ), key=("competitor", "product_id"), description="Scraped competitor offers"),
 ), "Competitor price feed")
 
 _CUSTOMERS = SourceContract("customers", "CDP", (
     TableContract("customers", "customers", "parquet", (
-        _c("customer_id", "string", True),
-        _c("email_sha256", "string", True),
-        _c("segment", "string", True),
-        _c("region", "string"),
+        _id("customer_id", True),
+        _c("email_sha256", "string", True),  # its own rule: a hex digest (suites.py)
+        _id("segment", True),
+        _id("region"),
         _c("signup_date", "date", True),
         _c("marketing_opt_in", "boolean", True),
-        _c("preferred_channel", "string"),
+        _id("preferred_channel"),
         _c("updated_at", "timestamp", True),
     ), key=("customer_id",), description="New and changed customer profiles (the first batch is a full export)"),
 ), "Customer data platform")
 
 _SESSIONS = SourceContract("sessions", "clickstream", (
     TableContract("sessions", "sessions", "parquet", (
-        _c("session_id", "string", True),
-        _c("customer_id", "string"),
-        _c("channel", "string", True),
-        _c("device", "string"),
+        _id("session_id", True),
+        _id("customer_id"),
+        _id("channel", True),
+        _id("device"),
         _c("started_at", "timestamp", True),
         _c("ended_at", "timestamp", True),
         _c("page_views", "integer", True),
-        _c("cart_id", "string"),
-        _c("order_id", "string"),
+        _id("cart_id"),
+        _id("order_id"),
     ), key=("session_id",), description="Web and app sessions with cart activity"),
     TableContract("sessions", "cart_events", "jsonl", (
-        _c("cart_id", "string", True),
-        _c("session_id", "string", True),
-        _c("product_id", "string", True),
+        _id("cart_id", True),
+        _id("session_id", True),
+        _id("product_id", True),
         _c("quantity", "integer", True),
         _c("unit_price", "decimal", True),
         _c("added_at", "timestamp", True),
-        _c("status", "string", True),
+        _id("status", True),
     ), description="Items added to carts and whether the cart converted"),
 ), "Clickstream: sessions and carts")
 
 _PROMOTIONS = SourceContract("promotions", "promotion calendar", (
     TableContract("promotions", "promotions", "csv", (
-        _c("promo_id", "string", True),
-        _c("product_id", "string", True),
-        _c("channel", "string", True, "A channel id, or 'all'"),
+        _id("promo_id", True),
+        _id("product_id", True),
+        _id("channel", True, "A channel id, or 'all'"),
         _c("discount_pct", "decimal", True),
         _c("starts_on", "date", True),
         _c("ends_on", "date", True),
-        _c("promo_type", "string", True),
-        _c("status", "string", True),
+        _id("promo_type", True),
+        _id("status", True),
         _c("updated_at", "timestamp", True),
     ), key=("promo_id",), description="Promotions created or changed on the batch date"),
 ), "Promotion calendar")

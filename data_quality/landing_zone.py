@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from data_quality.contracts import SOURCES
-from data_quality.landing import MANIFEST
+from data_quality.manifest import MANIFEST_FILE, is_complete
 
 UNREADABLE_PREFIX = "unreadable:"  # batch id of a manifest that cannot be parsed: ingestion will block it
 
@@ -25,9 +25,9 @@ def complete_batches(landing_root: Path) -> dict[str, dict[str, str]]:
     """
     found: dict[str, dict[str, str]] = {}
     for source in SOURCES:
-        for manifest in (Path(landing_root) / source).glob(f"*/{MANIFEST}"):
+        for manifest in (Path(landing_root) / source).glob(f"*/{MANIFEST_FILE}"):
             date = manifest.parent.name
-            if not _is_date(date):
+            if not _is_date(date) or not is_complete(manifest.parent):
                 continue
             try:
                 batch_id = str(json.loads(manifest.read_text(encoding="utf-8")).get("batch_id"))

@@ -23,9 +23,9 @@ import pytest
 
 from commerce_sim.scenario import load_scenario, parse_scenario
 from commerce_sim.simulator import Simulator
+from data_quality.manifest import MANIFEST_FILE
 
 DAYS = 2
-MANIFEST = "_manifest.json"
 
 Rows = list[dict]
 
@@ -143,10 +143,10 @@ class Landing:
         return self.batch(source, date) / name
 
     def manifest(self, source: str, date: dt.date) -> dict:
-        return json.loads((self.batch(source, date) / MANIFEST).read_text())
+        return json.loads((self.batch(source, date) / MANIFEST_FILE).read_text())
 
     def write_manifest(self, source: str, date: dt.date, manifest: dict) -> None:
-        (self.batch(source, date) / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        (self.batch(source, date) / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
 
     def rewrite(self, source: str, date: dt.date, name: str, edit: Callable[[Rows], Rows], *,
                 reexport: bool = True) -> int:

@@ -30,6 +30,7 @@ import pytest
 
 from data_quality.boundary import validate_source
 from data_quality.contracts import SOURCES
+from data_quality.manifest import MANIFEST_FILE
 from data_quality.suites import Reference
 from warehouse.connection import connect
 from warehouse.raw import reconcile, store_validation
@@ -184,7 +185,7 @@ class BinaryTextCase:
 
 
 def _no_manifest(landing, source, date, file):
-    (landing.batch(source, date) / "_manifest.json").unlink()
+    (landing.batch(source, date) / MANIFEST_FILE).unlink()
 
 
 @dataclass(frozen=True)
@@ -369,7 +370,7 @@ def block_case(source: str, case: str) -> BlockCase | BinaryTextCase:
         line = row + (2 if file.endswith(".csv") else 1)  # the header is line 1 of a CSV file
         return BlockCase(file, _latin1(row, column, exported), ["not valid UTF-8", f"(line {line})"], exported)
     if case == "no_manifest":
-        return BlockCase("_manifest.json", _no_manifest, ["missing — the batch is incomplete"])
+        return BlockCase(MANIFEST_FILE, _no_manifest, ["missing — the batch is incomplete"])
     raise KeyError(case)
 
 
@@ -392,7 +393,7 @@ def readable_rows(landing, source: str, date: dt.date) -> int:
     that is not valid UTF-8 cannot be read as text; a Parquet file that does not open has no rows.
     """
     directory = landing.batch(source, date)
-    if not (directory / "_manifest.json").is_file():
+    if not (directory / MANIFEST_FILE).is_file():
         return 0
     total = 0
     for table in SOURCES[source].tables:

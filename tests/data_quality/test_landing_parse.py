@@ -9,7 +9,9 @@ import pytest
 
 from data_quality.boundary import validate_source
 from data_quality.contracts import SOURCES
-from data_quality.landing import PARSE_ERROR, RAW_TEXT, read_batch
+from data_quality.landing import read_batch
+from data_quality.manifest import MANIFEST_FILE
+from data_quality.readers import PARSE_ERROR, RAW_TEXT
 from warehouse.raw import reconcile, store_validation
 
 
@@ -119,7 +121,7 @@ def test_a_manifest_that_does_not_describe_the_batch_blocks_it(landing, change, 
 
 def test_a_manifest_that_is_not_json_or_lists_an_absent_file_blocks(landing):
     day2 = landing.dates[1]
-    (landing.batch("prices", day2) / "_manifest.json").write_text('{"files": [')
+    (landing.batch("prices", day2) / MANIFEST_FILE).write_text('{"files": [')
     batch = read_batch(landing.root, SOURCES["prices"], day2)
     assert batch.blocked and "manifest is not valid JSON" in batch.problems[0]
 

@@ -3,6 +3,8 @@
 import shutil
 
 import dagster as dg
+
+from data_quality.manifest import MANIFEST_FILE
 import pytest
 
 from orchestration.cli import main
@@ -27,7 +29,7 @@ def test_a_date_that_never_landed_is_refused_in_one_line_and_nothing_runs(landed
 
 def test_a_date_still_landing_is_refused(landed, small_world, capsys):
     day = small_world.scenario.start_date
-    (landed / "landing" / "orders" / day.isoformat() / "_manifest.json").unlink()
+    (landed / "landing" / "orders" / day.isoformat() / MANIFEST_FILE).unlink()
     assert main(["ingest", "--date", day.isoformat()]) == 2
     assert f"{day} still landing ({day} waits for orders)" in capsys.readouterr().err
 

@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from data_quality.contracts import SOURCES
+from data_quality.manifest import MANIFEST_FILE
 from orchestration.defs.perception.sensors import plan_runs
 from orchestration.partitions import run_ranges
 
@@ -50,7 +51,7 @@ def test_folders_that_are_not_dates_are_not_batches(tmp_path):
 
     for folder in ("2025-01-01", "latest", "2025-1-2"):
         (tmp_path / "orders" / folder).mkdir(parents=True)
-        (tmp_path / "orders" / folder / "_manifest.json").write_text('{"batch_id": "x"}')
+        (tmp_path / "orders" / folder / MANIFEST_FILE).write_text('{"batch_id": "x"}')
     assert complete_batches(tmp_path) == {"2025-01-01": {"orders": "x"}}
 
 
