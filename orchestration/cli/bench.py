@@ -1,4 +1,4 @@
-"""``bench``: benchmarks that print figures (``bench models``)."""
+"""``bench``: benchmarks that print figures (``bench models``, ``bench boundary``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import time
 
 from orchestration.cli.errors import CliError
-from orchestration.cli.output import say
+from orchestration.cli.output import Progress, say
 from orchestration.cli.platform import Platform
 from orchestration.cli.world import create_world, load_scenario
 from orchestration.settings import DataPaths, data_paths
@@ -69,3 +69,29 @@ def bench_models(args) -> int:
         args.json_path.write_text(json.dumps(result, indent=2) + "\n")
         say(f"\nwrote {args.json_path}")
     return 0
+
+
+def bench_boundary(args) -> int:
+    """Generate adversarial landing batches for every source and count what the boundary made of them."""
+    from data_quality.fuzz.bench import run_boundary_bench
+
+    say(f"validating {args.examples:,} generated batches (seed {args.seed}) ...")
+    progress = Progress("batches", args.examples, every=1000)
+    result = run_boundary_bench(args.examples, seed=args.seed,
+                                progress=lambda state: progress.update(min(state["generated"], args.examples)))
+    say(f"generated {result['generated']:,} batches in {result['seconds']:.1f} s "
+        f"({result['batches_per_second']:.1f} batches/s), {len(result['kinds'])} kinds of damage")
+    say(f"  blocked with a message   {result['blocked']:>8,}")
+    say(f"  loaded                   {result['loaded']:>8,} ({result['loaded_with_quarantined_rows']:,} with "
+        "quarantined rows)")
+    say(f"  rows landed = loaded + quarantined: {result['rows_landed']:,} = {result['rows_loaded']:,} + "
+        f"{result['rows_quarantined']:,}")
+    say(f"  escaped exceptions       {result['escaped_exceptions']:>8,}")
+    say(f"  invariant violations     {result['violations']:>8,}")
+    for failure in result["failures"][:5]:
+        say(f"    {str(failure)[:300]}")
+    if args.json_path:
+        args.json_path.parent.mkdir(parents=True, exist_ok=True)
+        args.json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        say(f"wrote {args.json_path}")
+    return 1 if result["escaped_exceptions"] or result["violations"] else 0

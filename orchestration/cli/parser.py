@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Run the refresh_forecasts job: 14-day demand forecasts and elasticities from models:/<name>@champion "
             "into the reasoning schema, then republish the analyst database.")
 
-    bench_parser = sub.add_parser("bench", help="benchmarks that print figures (`bench models`)",
+    bench_parser = sub.add_parser("bench", help="benchmarks that print figures (`bench models`, `bench boundary`)",
                                   description="Benchmarks that print figures. `bench models` compares our forecast "
-                                              "and elasticity models with baselines and the simulated world's truth.")
+                                              "and elasticity models with baselines and the simulated world's truth; "
+                                              "`bench boundary` feeds the boundary validator damaged batches.")
     bench_sub = bench_parser.add_subparsers(dest="bench_target", metavar="TARGET", required=True)
     models = bench_sub.add_parser(
         "models", formatter_class=_Formatter,
@@ -132,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--holdout-days", type=_positive, default=28,
                         help="days at the end held out (two 14-day forecast origins)")
     models.add_argument("--rebuild", action="store_true", help="re-simulate even if a cached world exists")
+    boundary = bench_sub.add_parser(
+        "boundary", formatter_class=_Formatter,
+        help="adversarial landing batches through the boundary validator: no escaped exception, nothing lost",
+        description="Generate damaged batches for every source and format (bytes, encodings, field sizes, numbers, "
+                    "dates, identifiers, manifests), validate them with the code the ingest asset runs, and count "
+                    "blocked, loaded and quarantined outcomes, escaped exceptions and broken invariants "
+                    "(landed = loaded + quarantined). Exits 1 if anything escaped or broke.")
+    boundary.set_defaults(handler=bench.bench_boundary)
+    boundary.add_argument("--examples", type=_positive, default=2000, help="batches to generate")
+    boundary.add_argument("--seed", type=int, default=0, help="random seed of the generator")
+    boundary.add_argument("--json", type=Path, dest="json_path", help="write the full result as JSON here")
 
     command("publish", pipeline.publish, "refresh the read-only analyst database from the warehouse",
             "Copy the marts and reasoning tables into a new analytics.duckdb and swap it in atomically.")

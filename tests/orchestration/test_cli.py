@@ -99,3 +99,15 @@ def test_demo_runs_end_to_end_on_a_small_world(tmp_path):
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "3 date(s) already ingested with the same batches" in again.stdout
     assert "nothing new to ingest" in again.stdout and "ingest_landed_batches" not in again.stdout
+
+
+def test_bench_boundary_counts_what_became_of_generated_batches(tmp_path, monkeypatch, capsys):
+    import json
+
+    monkeypatch.setenv("AGENTIC_COMMERCE_DATA_DIR", str(tmp_path))
+    assert main(["bench", "boundary", "--examples", "40", "--seed", "1", "--json", str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    assert "escaped exceptions              0" in out and "invariant violations            0" in out
+    result = json.loads((tmp_path / "b.json").read_text())
+    assert result["generated"] == 40 and result["blocked"] + result["loaded"] == 40
+    assert result["rows_landed"] == result["rows_loaded"] + result["rows_quarantined"]

@@ -3,10 +3,9 @@
 import shutil
 
 import dagster as dg
-
-from data_quality.manifest import MANIFEST_FILE
 import pytest
 
+from data_quality.manifest import MANIFEST_FILE
 from orchestration.cli import main
 
 
