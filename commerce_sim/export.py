@@ -32,10 +32,10 @@ MANIFEST_VERSION = 1
 FILE_FORMATS: dict[str, dict[str, str]] = {
     "catalog": {"products": "jsonl", "channels": "csv"},
     "orders": {"orders": "csv", "order_lines": "csv"},
-    "inventory": {"inventory_snapshot": "parquet", "warehouses": "csv", "purchase_orders": "csv"},
+    "inventory": {"inventory_snapshot": "parquet", "warehouses": "csv", "purchase_orders": "csv", "transfers": "csv"},
     "prices": {"prices": "csv"},
     "competitor_prices": {"competitor_prices": "jsonl"},
-    "customers": {"customers": "parquet"},
+    "customers": {"customers": "parquet", "campaigns": "csv"},
     "sessions": {"sessions": "parquet", "cart_events": "jsonl"},
     "promotions": {"promotions": "csv"},
 }

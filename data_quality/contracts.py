@@ -93,6 +93,7 @@ _CATALOG = SourceContract("catalog", "PIM", (
         _c("attributes", "json", description="Colour, material, size; null when missing"),
         _c("status", "string", True),
         _c("launched_on", "date"),
+        _c("end_of_life_on", "date", description="Planned end of life; null when none is planned"),
         _c("updated_at", "timestamp", True),
     ), key=("product_id",), min_rows=1, description="Daily full snapshot of the catalog"),
     TableContract("catalog", "channels", "csv", (
@@ -100,6 +101,7 @@ _CATALOG = SourceContract("catalog", "PIM", (
         _c("name", "string", True),
         _c("channel_type", "string", True),
         _c("fee_rate", "decimal", True),
+        _c("promotion_fee_per_day", "decimal", description="What the channel charges per promoted product and day"),
     ), key=("channel_id",), min_rows=1, description="Sales channels the catalog is listed on"),
 ), "Product information management: the catalog and its channels")
 
@@ -137,6 +139,11 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("lead_time_days", "integer", True),
         _c("order_cost", "decimal", True),
         _c("holding_cost_rate", "decimal", True),
+        _c("shipping_cost_per_unit", "decimal", description="Shipping a unit to a customer of a region it serves"),
+        _c("remote_shipping_cost_per_unit", "decimal", description="Shipping a unit to any other region"),
+        _c("transfer_fixed_cost", "decimal", description="Fixed cost of a stock transfer"),
+        _c("transfer_cost_per_unit", "decimal", description="Cost per unit moved between warehouses"),
+        _c("salvage_rate", "decimal", description="Share of unit cost recovered when stock is written off"),
     ), key=("warehouse_id",), min_rows=1, description="Warehouse master data"),
     TableContract("inventory", "inventory_snapshot", "parquet", (
         _c("snapshot_date", "date", True),
@@ -145,6 +152,8 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("on_hand", "integer", True, "Units on hand at the end of the day"),
         _c("on_order", "integer", True, "Units ordered and not yet received"),
         _c("received_today", "integer", True),
+        _c("stock_age_days", "decimal", description="Mean days on hand of the units on hand (FIFO); null when none"),
+        _c("oldest_unit_age_days", "integer", description="Days on hand of the oldest unit; null when none"),
     ), key=("snapshot_date", "warehouse_id", "product_id"), min_rows=1,
         description="End-of-day stock per product and warehouse"),
     TableContract("inventory", "purchase_orders", "csv", (
@@ -155,7 +164,18 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("unit_cost", "decimal", True),
         _c("ordered_on", "date", True),
         _c("expected_on", "date", True),
+        _c("origin", "string", description="legacy (the automatic reordering) or agent (placed through the API)"),
     ), key=("po_id",), description="Replenishment orders placed on the batch date"),
+    TableContract("inventory", "transfers", "csv", (
+        _c("transfer_id", "string", True),
+        _c("product_id", "string", True),
+        _c("from_warehouse_id", "string", True),
+        _c("to_warehouse_id", "string", True),
+        _c("quantity", "integer", True),
+        _c("shipped_on", "date", True),
+        _c("expected_on", "date", True),
+        _c("cost", "decimal", True),
+    ), key=("transfer_id",), description="Stock transfers between warehouses shipped on the batch date"),
 ), "Warehouse management system")
 
 _PRICES = SourceContract("prices", "pricing engine", (
@@ -167,6 +187,7 @@ _PRICES = SourceContract("prices", "pricing engine", (
         _c("price", "decimal", True, "Effective price after promotions"),
         _c("promo_id", "string"),
         _c("currency", "string", True),
+        _c("set_by", "string", description="Who set the regular price: legacy (the old repricing) or agent"),
     ), key=("product_id", "channel", "price_date"), min_rows=1, description="Effective prices of the day"),
 ), "The shop's own prices per product and channel")
 
@@ -193,6 +214,15 @@ _CUSTOMERS = SourceContract("customers", "CDP", (
         _c("preferred_channel", "string"),
         _c("updated_at", "timestamp", True),
     ), key=("customer_id",), description="New and changed customer profiles (the first batch is a full export)"),
+    TableContract("customers", "campaigns", "csv", (
+        _c("campaign_id", "string", True),
+        _c("sent_on", "date", True),
+        _c("segment", "string", True, "A segment, or 'all'"),
+        _c("category", "string", True, "A category, or 'all'"),
+        _c("messages", "integer", True),
+        _c("cost", "decimal", True),
+        _c("runs_until", "date", True),
+    ), key=("campaign_id",), description="Marketing campaigns sent on the batch date"),
 ), "Customer data platform")
 
 _SESSIONS = SourceContract("sessions", "clickstream", (

@@ -269,7 +269,7 @@ def bench_models(args) -> int:
     else:
         _say(f"[1-2/3] reusing the benchmark world in {paths.root} (--rebuild to simulate again)")
     prepare_seconds = time.perf_counter() - started
-    from ml.benchmark import benchmark_models, format_table
+    from evaluation.model_benchmark import benchmark_models, format_table
     from ml.panel import PanelError, read_promotion_days, read_sales_panel
 
     _say("[3/3] fitting and scoring the models")

@@ -1,4 +1,4 @@
-"""The model benchmark (``ml/benchmark.py``, ``agentic-commerce bench models``): its pure helpers on
+"""The model benchmark (``evaluation/model_benchmark.py``, ``agentic-commerce bench models``): its pure helpers on
 hand-made data, and one end-to-end run of the CLI on a tiny world."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.benchmark import PRICE_GRID, benchmark_models, format_table, naive_ols_elasticities, reconciliation_factors
+from evaluation.model_benchmark import PRICE_GRID, benchmark_models, format_table, naive_ols_elasticities, reconciliation_factors
 from ml.price_elasticity import weekly_panel
 from tests.ml.test_price_elasticity import synthetic_panel
 

@@ -1,7 +1,7 @@
 """The model benchmark: our forecast and elasticities against baselines and the world's truth.
 
-Evaluation code: it is one of the two places allowed to read the simulator's sealed truth
-(``tests/test_truth_is_sealed.py``). The models themselves are fitted exactly as in production, on the
+Evaluation code: the ``evaluation`` package is the only platform code allowed to read the simulator's
+sealed truth (``tests/test_truth_is_sealed.py``). The models themselves are fitted exactly as in production, on the
 sales panel from the marts, before one time-based holdout (the last ``holdout_days`` days).
 
 Reported side by side (the README documents every key of the JSON):
