@@ -80,8 +80,10 @@ class Lots:
         """Cost in cents of the units ``take`` would remove (FIFO), without removing them.
 
         ``take`` may carry leading axes (samples) and fractional units (an expectation)."""
+        lead = take.shape[:-2]
+        if self.quantity.size == 0:
+            return np.zeros(lead + (self.n_products, self.n_warehouses))
         used = self._used(take) * self.cost_cents
-        lead = used.shape[:-1]
         rows = used.reshape(-1, used.shape[-1])
         out = np.zeros((rows.shape[0], self.n_products * self.n_warehouses), dtype=used.dtype)
         np.add.at(out, (np.arange(rows.shape[0])[:, None], self._cells()[None, :]), rows)

@@ -98,6 +98,11 @@ def split_cents(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return base + (ranks < remainder[..., None])
 
 
+def _booked(amount: np.ndarray, whole: bool) -> np.ndarray:
+    """Whole cents for the books; expectations (fractional units) stay exact."""
+    return np.round(amount).astype(np.int64) if whole else amount
+
+
 def sales_accounts(rates: CostRates, paid_cents: np.ndarray, served: np.ndarray, remote: np.ndarray,
                    cogs_cents: np.ndarray) -> dict[str, np.ndarray]:
     """Revenue, cost of goods, channel fees and shipping of a day's sales, in cents per product x
@@ -105,20 +110,29 @@ def sales_accounts(rates: CostRates, paid_cents: np.ndarray, served: np.ndarray,
 
     ``served``: units per (... x) product x channel x region x warehouse; ``remote``: regions x
     warehouses, True where the warehouse ships outside the region it serves first; ``cogs_cents``:
-    FIFO cost of the units each (... x) product x warehouse gave up."""
+    FIFO cost of the units each (... x) product x warehouse gave up. Whole units (the day step) are
+    booked in whole cents; expected (fractional) units give exact expected amounts."""
+    whole = np.issubdtype(np.asarray(served).dtype, np.integer)
     units = served.sum(axis=-2)  # ... x P x C x W
     remote_units = (served * remote).sum(axis=-2)
     revenue = paid_cents[..., None] * units
-    fees = np.round(revenue * rates.fee_rate[:, None]).astype(np.int64)
+    fees = _booked(revenue * rates.fee_rate[:, None], whole)
     shipping = (units - remote_units) * rates.shipping_cents + remote_units * rates.remote_shipping_cents
-    cogs = split_cents(cogs_cents, np.moveaxis(units, -2, -1))  # ... x P x W x C
+    weights = np.moveaxis(units, -2, -1)  # ... x P x W x C
+    if whole:
+        cogs = split_cents(cogs_cents, weights)
+    else:
+        sums = weights.sum(axis=-1, keepdims=True)
+        cogs = np.asarray(cogs_cents, dtype=float)[..., None] * np.divide(weights, sums, out=np.zeros_like(weights),
+                                                                          where=sums > 0)
     return {"revenue": revenue, "cost_of_goods": np.moveaxis(cogs, -1, -2), "channel_fees": fees,
             "shipping": shipping}
 
 
 def holding_cents(rates: CostRates, stock_value_cents: np.ndarray) -> np.ndarray:
     """Holding cost of a day per product x warehouse on the cost of the stock left at its end."""
-    return np.round(stock_value_cents * rates.holding_rate).astype(np.int64)
+    value = np.asarray(stock_value_cents)
+    return _booked(value * rates.holding_rate, np.issubdtype(value.dtype, np.integer))
 
 
 def promotion_cents(rates: CostRates, discount: np.ndarray) -> np.ndarray:

@@ -73,7 +73,11 @@ def _peer_gain(outlook: Outlook, channel: int, current_paid: np.ndarray, candida
 
 def oracle_prices(outlook: Outlook, bounds: PriceBounds, *, discounts=None, stock=None, points: int = 41,
                   refine: int = 9, rounds: int = 4, samples: int = DEFAULT_SAMPLES) -> np.ndarray:
-    """Regular prices (products x channels, cents) maximizing the day's true expected profit within ``bounds``."""
+    """Regular prices (products x channels, cents) maximizing the day's true expected profit within ``bounds``.
+
+    Each round visits every channel: every product's candidates (a log grid of ``points`` prices
+    between its bounds, then ``refine`` around the best) are weighed against the current prices of
+    everything else, its substitutes' response included; rounds repeat until no price moves."""
     shape = outlook.regular.shape
     lower, upper = (np.broadcast_to(np.asarray(b, dtype=float), shape) for b in (bounds.lower, bounds.upper))
     if not ((lower > 0) & (lower <= upper)).all():

@@ -181,7 +181,8 @@ class Outlook:
                  samples: int) -> tuple[np.ndarray, np.ndarray]:
         """Mean units served (products x channels x regions x warehouses) and FIFO cost over stratified
         demand samples (Latin hypercube: every cell's uniforms cover (0, 1) evenly, in an order keyed
-        per cell, so cells vary independently)."""
+        per cell, so cells vary independently), scaled so each product x channel's sampled demand
+        has exactly its expected value: sales never exceed expected demand."""
         world, streams, day = self._state.world, self._streams, self.plan.day
         n, n_channels = expected.shape
         n_regions = world.region_share.size
@@ -202,8 +203,14 @@ class Outlook:
         served = served.reshape((samples, n) + served.shape[1:])
         take = np.zeros((samples, world.catalog.n, on_hand.shape[1]))
         take[:, rows] = served.sum(axis=(2, 3))
-        cogs = lots.fifo_cost_cents(take)[:, rows]
-        return served.mean(axis=0), cogs.mean(axis=0)
+        cogs = lots.fifo_cost_cents(take)[:, rows].mean(axis=0)
+        mean = served.mean(axis=0)
+        # ratio estimator: what the samples sold per unit of demand they drew, times the exact demand
+        drawn = units.mean(axis=0).sum(axis=2)
+        scale = np.divide(expected, drawn, out=np.ones_like(expected), where=drawn > 0)
+        scaled = mean * scale[:, :, None, None]
+        shipped, was = scaled.sum(axis=(1, 2)), mean.sum(axis=(1, 2))
+        return scaled, cogs * np.divide(shipped, was, out=np.ones_like(shipped), where=was > 0)
 
     def _hypothetical_lots(self, stock: np.ndarray) -> Lots:
         if (stock < 0).any():
