@@ -120,7 +120,7 @@ class PriceCeilingSpec(_Strict):
     ``2 * steepness`` per unit of log price, so every product has a finite profit-maximizing price.
     """
 
-    headroom: Annotated[float, Field(gt=1.0, le=5.0)] = 1.5
+    headroom: Annotated[float, Field(gt=1.0, le=5.0)] = 2.0
     steepness: Annotated[float, Field(gt=0.0, le=50.0)] = 4.0
 
 
