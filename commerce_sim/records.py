@@ -145,8 +145,8 @@ def prices(state: SimState, date: dt.date, regular: np.ndarray, paid: np.ndarray
         "regular_price": regular.ravel(),
         "price": paid.ravel(),
         "promo_id": promo_id.ravel(),
-        "currency": state.scenario.currency,
         "set_by": np.where(np.isnan(state.managed_price), LEGACY, AGENT).ravel(),
+        "currency": state.scenario.currency,
     })
 
 

@@ -186,8 +186,8 @@ _PRICES = SourceContract("prices", "pricing engine", (
         _c("regular_price", "decimal", True),
         _c("price", "decimal", True, "Effective price after promotions"),
         _c("promo_id", "string"),
-        _c("currency", "string", True),
         _c("set_by", "string", description="Who set the regular price: legacy (the old repricing) or agent"),
+        _c("currency", "string", True),
     ), key=("product_id", "channel", "price_date"), min_rows=1, description="Effective prices of the day"),
 ), "The shop's own prices per product and channel")
 

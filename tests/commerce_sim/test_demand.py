@@ -68,10 +68,27 @@ def test_every_product_has_an_interior_profit_maximizing_price(inelastic_outlook
         best = profits.argmax(axis=0)
         assert (best > 0).all() and (best < len(multipliers) - 1).all(), c
         assert (profits[-1] < profits.max(axis=0) - 1e-9).all()
-        relative = np.log(multipliers[best])
-        inelastic = (products < -1).to_numpy()
-        headroom = np.log(outlook.plan.conditions.spec.price_ceiling.headroom)
-        assert (relative[~inelastic] > headroom - 1e-9).all()  # the ceiling is what stops them
+
+
+def test_in_the_long_run_the_price_ceiling_is_what_bounds_inelastic_products(inelastic_outlook):
+    """Once shoppers got used to a price (no reference effect), profit per day is
+    ``exp(own term) x (price x (1 - fee) - cost)``: products with an elasticity above -1 would gain from
+    every raise, until the ceiling steepens demand; elastic products stop below it."""
+    outlook = inelastic_outlook
+    conditions = outlook.plan.conditions
+    e, spec = conditions.own_elasticity, conditions.spec
+    fee = np.array([c.fee_rate for c in load_scenario(LOW_ELASTICITY).channels])
+    x = np.linspace(-0.5, 2.5, 3001)
+    headroom = np.log(spec.price_ceiling.headroom)
+    for c in range(len(outlook.channel_ids)):
+        price = outlook.normal_price[:, c:c + 1] * np.exp(x)[None, :]
+        profit = np.exp(demand.own_price_term(e, np.broadcast_to(x, price.shape), spec)) * (
+            price * (1 - fee[c]) - outlook.unit_cost[:, None])
+        best = x[profit.argmax(axis=1)]
+        assert (best < x[-1]).all() and (best > x[0]).all()
+        assert (best[e > -1] > headroom).all()  # the ceiling is what stops them
+        without = np.exp(e[:, None] * x) * (price * (1 - fee[c]) - outlook.unit_cost[:, None])
+        assert (without.argmax(axis=1)[e > -1] == x.size - 1).all()  # constant elasticity alone: no best price
 
 
 def test_the_local_elasticity_is_the_slope_of_the_own_price_term(inelastic_outlook):
