@@ -17,7 +17,6 @@ Layout under ``<sim root>/truth``:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 from pathlib import Path

@@ -18,6 +18,7 @@ from commerce_sim.systems import CommerceSystems
 from commerce_sim.truth import GroundTruth
 from commerce_sim.truth.oracle import true_demand_ahead
 from commerce_sim.truth.outlook import Outlook
+from tests.conftest import apply_changes
 
 DAY = dt.timedelta(days=1)
 LOW_ELASTICITY = Path(DEFAULT_SCENARIO).parent / "low_elasticity_noisy.yaml"
@@ -26,13 +27,7 @@ LOW_ELASTICITY = Path(DEFAULT_SCENARIO).parent / "low_elasticity_noisy.yaml"
 def _scenario(path=None, *, products=12, days=30, **changes):
     data = load_scenario(path).with_overrides(products=products, customers=300, days=days).model_dump()
     data["data_defects"] = {name: 0.0 for name in data["data_defects"]}
-    for dotted, value in changes.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
-    return parse_scenario(data)
+    return apply_changes(parse_scenario(data), changes)
 
 
 # ----------------------------------------------------------------------------- a finite best price

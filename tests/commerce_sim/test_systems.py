@@ -15,6 +15,7 @@ from commerce_sim.simulator import Simulator
 from commerce_sim.systems import CommerceSystems, InvalidRequest, Receipt, SystemTimeout
 from commerce_sim.truth import GroundTruth
 from commerce_sim.world import content_score
+from tests.conftest import apply_changes
 
 SYSTEMS = ("pricing", "purchasing", "promotions", "content", "messaging")
 DAY = dt.timedelta(days=1)
@@ -28,17 +29,11 @@ def make_scenario(seed: int = 7, *, changes: dict | None = None, **systems: dict
     data["customers"]["n_customers"] = 150
     data["inventory"]["supplier_miss_rate"] = 0.0
     data["data_defects"] = {name: 0.0 for name in data["data_defects"]}
-    for dotted, value in (changes or {}).items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
     data["systems"] = {name: {"timeout_rate": 0.0, "rejection_rate": 0.0, "partial_rate": 0.0,
                               "timeout_applies_rate": 0.5} for name in SYSTEMS}
     for name, spec in systems.items():
         data["systems"][name].update(spec)
-    return parse_scenario(data)
+    return apply_changes(parse_scenario(data), changes or {})
 
 
 def every_system(**spec) -> dict:
