@@ -163,6 +163,7 @@ DOCUMENTED_NUMBERS = [
     *(f"elasticity.{model}.{metric}" for model in ("ours", "naive_ols", "plain_ml") for metric in ("mae", "mean_bias")),
     "counterfactual.ours.wmape", "counterfactual.plain_ml.wmape",
     "counterfactual.ours.wmape_forecast_base", "counterfactual.ours.base_wmape",
+    "elasticity.local.ours.mae", "elasticity.local.true_mean", "elasticity.local.rows_at_structural",
     "timing.train_seconds",
 ]
 
@@ -215,6 +216,9 @@ def test_bench_models_runs_end_to_end_and_reuses_its_world(tmp_path):
     assert forecast["rows"] > 0
     assert forecast["rows"] + forecast["censored_rows_excluded"] == result["holdout"]["scored_rows"]
     assert 0 < result["elasticity"]["ours"]["products"] <= 30
+    # the shop never priced above the world's price ceiling: the local truth is the structural one
+    assert result["elasticity"]["local"]["rows_at_structural"] == 1.0
+    assert result["elasticity"]["local"]["ours"]["mae"] == pytest.approx(result["elasticity"]["ours"]["mae"])
     assert list(result["counterfactual"]["by_multiplier"]) == [f"{k:.2f}" for k in PRICE_GRID]
 
     # The second run reuses the cached world (no simulation, no perception) and scores it the same way.
