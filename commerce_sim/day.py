@@ -75,14 +75,12 @@ class Sales:
 
 # ------------------------------------------------------------------------------------------------ 1. open
 def apply_pending_prices(state: SimState, day: int) -> None:
-    """Prices set through the pricing engine take effect; a NaN price hands the product back to the legacy policy."""
-    keep = []
-    for effective, p, c, price in state.pending_prices:
-        if effective <= day:
-            state.managed_price[p, c] = price
-        else:
-            keep.append((effective, p, c, price))
-    state.pending_prices = keep
+    """Prices set through the pricing engine take effect, in the order of their effective days (a
+    NaN price hands the product back to the legacy policy)."""
+    due = sorted((change for change in state.pending_prices if change[0] <= day), key=lambda change: change[0])
+    for _, p, c, price in due:
+        state.managed_price[p, c] = price
+    state.pending_prices = [change for change in state.pending_prices if change[0] > day]
 
 
 def demand_conditions(state: SimState, day: int, competitor_price: np.ndarray) -> DemandConditions:
