@@ -220,9 +220,10 @@ def reconciliation_factors(rows: pd.DataFrame, predicted: np.ndarray) -> np.ndar
 def _counterfactual_section(truth: GroundTruth, scored: pd.DataFrame, forecaster, model, peer, panel) -> dict:
     """Predicted against true change in expected units when one product's price alone is multiplied.
 
-    Each model predicts on its own base (expected units at the day's actual price): ours is the
-    forecaster's one-day-ahead mean times our elasticity response, the plain ML model's is its own
-    prediction at the changed price. The headline ``wmape`` reconciles each base to the category's
+    Rows of products the shop had discontinued by that day (end of life, stock written off, as its
+    catalog says) are left out. Each model predicts on its own base (expected units at the day's
+    actual price): ours is the forecaster's one-day-ahead mean times our elasticity response, the
+    plain ML model's is its own prediction at the changed price. The headline ``wmape`` reconciles each base to the category's
     observed sales that day (:func:`reconciliation_factors`); ``wmape_forecast_base`` does not.
     """
     start, end = scored["date"].min(), scored["date"].max()
@@ -232,6 +233,9 @@ def _counterfactual_section(truth: GroundTruth, scored: pd.DataFrame, forecaster
     base = one_day_ahead_means(forecaster, panel, scored["date"].unique())
     rows = scored[keys].merge(base, on=keys).merge(
         daily[[*keys, "paid_price", "reference_log_price", "expected_units"]], on=keys)
+    # a product the shop has discontinued has no price to change: its rows are not counterfactuals
+    sold = truth.sold_on(rows)
+    rows = rows[sold].reset_index(drop=True)
     panel_rows = rows[keys].merge(panel, on=keys, how="left", validate="one_to_one")  # row i is rows' row i
     peer_base = peer.predict_units(panel_rows)
     ours_factor = reconciliation_factors(panel_rows, rows["mean"].to_numpy())
@@ -256,7 +260,8 @@ def _counterfactual_section(truth: GroundTruth, scored: pd.DataFrame, forecaster
         "plain_ml": {"wmape": m.wmape(true_all, peer_rec), "wmape_forecast_base": m.wmape(true_all, peer_all),
                      "base_wmape": m.wmape(expected, peer_base * peer_factor),
                      "base_wmape_forecast": m.wmape(expected, peer_base)},
-        "grid": list(PRICE_GRID), "rows": n, "by_multiplier": per_multiplier,
+        "grid": list(PRICE_GRID), "rows": n, "rows_discontinued_excluded": int((~sold).sum()),
+        "by_multiplier": per_multiplier,
     }
 
 

@@ -63,6 +63,7 @@ class TruthWriter:
             "promo_lift": world.params.promo_lift,
             "launched_day": catalog.launched_on,
             "end_of_life_day": np.where(catalog.end_of_life >= NO_END_OF_LIFE, -1, catalog.end_of_life),
+            "discontinued_on": discontinued_dates(state.scenario, catalog.end_of_life),
         })
         for c, channel in enumerate(world.channel_ids):
             frame[f"base_units_{channel}"] = world.params.base_units[:, c]
@@ -74,6 +75,13 @@ class TruthWriter:
         for directory, frame in ((DAILY_DIR, daily), (LEDGER_DIR, ledger)):
             (self.root / directory).mkdir(parents=True, exist_ok=True)
             _write_parquet(frame, self.root / directory / f"{date.isoformat()}.parquet")
+
+
+def discontinued_dates(scenario, end_of_life: np.ndarray) -> list:
+    """The date each product's left-over stock is written off and the catalog says discontinued (None: never)."""
+    clearance = scenario.lifecycle.clearance_days
+    return [None if day >= NO_END_OF_LIFE else scenario.start_date + dt.timedelta(days=int(day) + clearance)
+            for day in end_of_life]
 
 
 def link_truth_history(source: Path, target: Path, *, history: bool) -> None:
@@ -104,6 +112,13 @@ class GroundTruth:
 
     def products(self) -> pd.DataFrame:
         return pd.read_parquet(self.root / PRODUCTS_FILE)
+
+    def sold_on(self, rows: pd.DataFrame) -> np.ndarray:
+        """Per row (``product_id``, ``date``): whether the shop still sold the product that day (up to
+        and including the day the catalog says it is discontinued)."""
+        products = self.products().set_index("product_id")
+        until = pd.to_datetime(products.loc[rows["product_id"], "discontinued_on"]).to_numpy()
+        return np.isnat(until) | (pd.to_datetime(rows["date"]).to_numpy() <= until)
 
     def elasticities(self) -> pd.DataFrame:
         return self.products()[["product_id", "category", "own_elasticity", "cross_elasticity",

@@ -118,6 +118,10 @@ def test_ended_products_stop_being_reordered_are_written_off_and_discontinued(en
         assert salvage["amount_cents"].sum() == pytest.approx(
             written["amount_cents"].sum() * sim.scenario.lifecycle.salvage_rate, abs=len(written))
     assert ledger.loc[ledger["account"] == "write_offs", "amount_cents"].sum() > 0
+    dated = products.assign(date=[sim.scenario.start_date + dt.timedelta(days=int(d)) for d in products["day"]])
+    sold = GroundTruth(sim.root).sold_on(dated)  # the truth's view of which rows the shop still sold
+    np.testing.assert_array_equal(sold, (products["status"] == "active").to_numpy()
+                                  | (products.groupby("product_id")["status"].shift(1) == "active").to_numpy())
     never = products[products["product_id"].isin(catalog.product_id[catalog.end_of_life >= NO_END_OF_LIFE])]
     assert never["end_of_life_on"].isna().all() and set(never["status"]) == {"active"}
 

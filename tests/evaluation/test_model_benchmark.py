@@ -164,6 +164,7 @@ DOCUMENTED_NUMBERS = [
     "counterfactual.ours.wmape", "counterfactual.plain_ml.wmape",
     "counterfactual.ours.wmape_forecast_base", "counterfactual.ours.base_wmape",
     "elasticity.local.ours.mae", "elasticity.local.true_mean", "elasticity.local.rows_at_structural",
+    "counterfactual.rows_discontinued_excluded",
     "timing.train_seconds",
 ]
 
