@@ -32,10 +32,10 @@ MANIFEST_VERSION = 1
 FILE_FORMATS: dict[str, dict[str, str]] = {
     "catalog": {"products": "jsonl", "channels": "csv"},
     "orders": {"orders": "csv", "order_lines": "csv"},
-    "inventory": {"inventory_snapshot": "parquet", "warehouses": "csv", "purchase_orders": "csv"},
+    "inventory": {"inventory_snapshot": "parquet", "warehouses": "csv", "purchase_orders": "csv", "transfers": "csv"},
     "prices": {"prices": "csv"},
     "competitor_prices": {"competitor_prices": "jsonl"},
-    "customers": {"customers": "parquet"},
+    "customers": {"customers": "parquet", "campaigns": "csv"},
     "sessions": {"sessions": "parquet", "cart_events": "jsonl"},
     "promotions": {"promotions": "csv"},
 }
@@ -65,7 +65,7 @@ def _textual(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(series):
             out[column] = series.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object).where(series.notna(), None)
         elif series.dtype == object and len(series) and any(
-            isinstance(v, (dt.date, pd.Timestamp)) for v in series.head(5)
+            isinstance(v, (dt.date, pd.Timestamp)) for v in series.dropna().head(5)
         ):
             out[column] = [_iso(v) for v in series]
     return out

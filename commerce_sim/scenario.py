@@ -51,6 +51,7 @@ class CategorySpec(_Strict):
     seasonal_peak_day: Annotated[int, Field(ge=1, le=366)] = 330
     seasonal_amplitude: Annotated[float, Field(ge=0.0, le=1.5)] = 0.2
     elasticity_shift: Annotated[float, Field(ge=-2.0, le=2.0)] = 0.0
+    end_of_life_share: Probability = 0.0  # share of the category's products that reach end of life in the history
 
     @field_validator("price_range")
     @classmethod
@@ -76,6 +77,7 @@ class ChannelSpec(_Strict):
     price_markup: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     fee_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     weekend_lift: Annotated[float, Field(ge=-0.9, le=2.0)] = 0.1
+    promotion_fee_per_day: NonNegativeFloat = 1.0  # what the channel charges per promoted product and day
 
 
 class WarehouseSpec(_Strict):
@@ -89,6 +91,7 @@ class WarehouseSpec(_Strict):
     lead_time_jitter_days: Annotated[int, Field(ge=0, le=30)] = 1
     order_cost: NonNegativeFloat = 40.0
     holding_cost_rate: Annotated[float, Field(ge=0.0, le=0.05)] = 0.0007
+    serves: list[str] | None = None  # customer regions it serves first (default: its own region)
 
 
 class EventSpec(_Strict):
@@ -107,6 +110,32 @@ class ReferencePriceSpec(_Strict):
     memory: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
     gain_sensitivity: NonNegativeFloat = 0.3
     loss_sensitivity: NonNegativeFloat = 0.6
+
+
+class PriceCeilingSpec(_Strict):
+    """Above ``headroom`` x the normal price shoppers turn away ever faster.
+
+    The own-price term gains ``-steepness * max(0, log(price / (headroom * normal price)))**2``: below
+    the ceiling demand keeps its constant elasticity, above it the local elasticity falls by
+    ``2 * steepness`` per unit of log price, so every product has a finite profit-maximizing price.
+    """
+
+    headroom: Annotated[float, Field(gt=1.0, le=5.0)] = 2.0
+    steepness: Annotated[float, Field(gt=0.0, le=50.0)] = 4.0
+
+
+class PromotionResponseSpec(_Strict):
+    """How a promotion's visibility lift depends on its depth and its age.
+
+    No lift below ``min_depth``; above it the lift approaches its full size as
+    ``1 - exp(-(depth - min_depth) / saturation_depth)``, and fades as ``exp(-(day - 1) / fade_days)``
+    over a long promotion (the reference price adapts meanwhile, so the discount itself stops
+    feeling like a gain).
+    """
+
+    min_depth: Probability = 0.05
+    saturation_depth: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
+    fade_days: PositiveFloat = 21.0
 
 
 class DemandSpec(_Strict):
@@ -130,8 +159,12 @@ class DemandSpec(_Strict):
     shock_persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
     dispersion: PositiveFloat = 4.0
     content_effect: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
-    campaign_lift: Annotated[float, Field(ge=0.0, le=3.0)] = 0.4
+    campaign_lift: Annotated[float, Field(ge=0.0, le=3.0)] = 0.4  # the most campaigns can ever add (saturation)
     campaign_days: Annotated[int, Field(ge=1, le=30)] = 3
+    campaign_fatigue: NonNegativeFloat = 1.0  # fatigue a segment gains when all of it is messaged once
+    campaign_fatigue_half_life_days: PositiveFloat = 7.0
+    price_ceiling: PriceCeilingSpec = PriceCeilingSpec()
+    promotion_response: PromotionResponseSpec = PromotionResponseSpec()
 
     @field_validator("elasticity_bounds")
     @classmethod
@@ -192,6 +225,35 @@ class PromotionSpec(_Strict):
     channel_specific_share: Probability = 0.3
 
 
+class FulfilmentSpec(_Strict):
+    """Regional fulfilment: each warehouse serves its regions first; another warehouse may ship at a
+    higher cost, but some customers walk away when delivery takes longer."""
+
+    shipping_cost_per_unit: NonNegativeFloat = 2.0
+    remote_shipping_cost_per_unit: NonNegativeFloat = 4.5
+    remote_conversion: Probability = 0.85
+    transfer_fixed_cost: NonNegativeFloat = 30.0
+    transfer_cost_per_unit: NonNegativeFloat = 0.8
+    transfer_days: tuple[Annotated[int, Field(ge=1, le=30)], Annotated[int, Field(ge=1, le=30)]] = (1, 2)
+
+
+class LifecycleSpec(_Strict):
+    """Launch ramps, end of life and clearance. Which products reach end of life is set per category."""
+
+    recent_launch_share: Probability = 0.08  # launched in the 120 days before the start: demand still ramps up
+    launch_ramp_days: PositiveFloat = 45.0
+    fade_days: PositiveFloat = 14.0  # after end of life demand fades as exp(-days / fade_days)
+    clearance_days: Annotated[int, Field(ge=0, le=365)] = 28  # then left-over stock is written off
+    salvage_rate: Probability = 0.3  # share of the unit cost a write-off recovers
+
+
+class MarketingSpec(_Strict):
+    """The messaging platform's economics: every message costs, and it sends only so many a day."""
+
+    cost_per_message: NonNegativeFloat = 0.01
+    daily_capacity: Annotated[int, Field(ge=1, le=100_000_000)] = 10_000
+
+
 class SegmentSpec(_Strict):
     name: str
     share: PositiveFloat
@@ -206,6 +268,7 @@ class CustomerSpec(_Strict):
     signups_per_day: NonNegativeFloat = 6.0
     profile_update_rate: Probability = 0.002
     regions: list[str] = Field(default_factory=lambda: ["north", "south", "east", "west"], min_length=1)
+    region_shares: list[PositiveFloat] | None = None  # share of customers (and demand) per region; default equal
 
 
 class SessionSpec(_Strict):
@@ -276,6 +339,9 @@ class Scenario(_Strict):
     customers: CustomerSpec
     sessions: SessionSpec = SessionSpec()
     inventory: InventorySpec = InventorySpec()
+    fulfilment: FulfilmentSpec = FulfilmentSpec()
+    lifecycle: LifecycleSpec = LifecycleSpec()
+    marketing: MarketingSpec = MarketingSpec()
     systems: SystemsSpec = SystemsSpec()
     data_defects: DataDefectSpec = DataDefectSpec()
 
@@ -295,6 +361,16 @@ class Scenario(_Strict):
                 )
         if len({c.name for c in self.catalog.categories}) != len(self.catalog.categories):
             raise ValueError("catalog.categories names must be unique")
+        regions = self.customers.regions
+        if len(set(regions)) != len(regions):
+            raise ValueError(f"customers.regions must be unique, got {regions}")
+        if self.customers.region_shares is not None and len(self.customers.region_shares) != len(regions):
+            raise ValueError(f"customers.region_shares has {len(self.customers.region_shares)} values for "
+                             f"{len(regions)} regions {regions}")
+        for i, warehouse in enumerate(self.warehouses):
+            unknown = [r for r in (warehouse.serves or []) if r not in regions]
+            if unknown:
+                raise ValueError(f"warehouses[{i}].serves {unknown} are not customer regions {regions}")
         return self
 
     def with_overrides(self, *, days: int | None = None, products: int | None = None,

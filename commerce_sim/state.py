@@ -1,8 +1,12 @@
 """The simulator's persistent state: everything that changes from one simulated day to the next.
 
-State is saved after every simulated day (atomically: write to a temporary file, then rename), so a
-world can be advanced one day at a time across processes and never ends half-written. It holds the
-true demand parameters, so it belongs to the sealed side: only the simulator reads it.
+State is saved after every simulated day and every accepted system call (atomically: write to a
+temporary file, then rename), so a world can be advanced one day at a time across processes and
+never ends half-written. It holds the true demand parameters, so it belongs to the sealed side: only
+the simulator, its systems and the truth read it.
+
+There is no random generator in the state: every random number is a pure function of the seed and
+what it is about (``commerce_sim.streams``).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from commerce_sim.inventory import Lots, Pipeline
 from commerce_sim.scenario import Scenario
 from commerce_sim.world import Customers, World
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 STATE_FILE = "state.pkl"
 
 
@@ -44,40 +49,22 @@ class Campaign:
     campaign_id: str
     segment: int  # -1: every segment
     category: int  # -1: every category
-    audience: int
+    audience: int  # messages sent
     start_day: int
     end_day: int
+    reach: float  # effective reach: share of all customers reached, discounted by their fatigue when sent
 
 
 @dataclass
-class Pipeline:
-    """Purchase orders and transfers in transit: one entry per shipment."""
+class Charge:
+    """A cost a system call incurred, booked in the ledger of the day it belongs to."""
 
-    arrival_day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    product: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    warehouse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    quantity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    def add(self, arrival_day, product, warehouse, quantity) -> None:
-        self.arrival_day = np.concatenate([self.arrival_day, np.atleast_1d(arrival_day).astype(np.int64)])
-        self.product = np.concatenate([self.product, np.atleast_1d(product).astype(np.int64)])
-        self.warehouse = np.concatenate([self.warehouse, np.atleast_1d(warehouse).astype(np.int64)])
-        self.quantity = np.concatenate([self.quantity, np.atleast_1d(quantity).astype(np.int64)])
-
-    def receive(self, day: int, n_products: int, n_warehouses: int) -> np.ndarray:
-        """Remove and return the shipments arriving on ``day`` as a products x warehouses matrix."""
-        arriving = self.arrival_day <= day
-        received = np.zeros((n_products, n_warehouses), dtype=np.int64)
-        np.add.at(received, (self.product[arriving], self.warehouse[arriving]), self.quantity[arriving])
-        keep = ~arriving
-        self.arrival_day, self.product = self.arrival_day[keep], self.product[keep]
-        self.warehouse, self.quantity = self.warehouse[keep], self.quantity[keep]
-        return received
-
-    def on_order(self, n_products: int, n_warehouses: int) -> np.ndarray:
-        totals = np.zeros((n_products, n_warehouses), dtype=np.int64)
-        np.add.at(totals, (self.product, self.warehouse), self.quantity)
-        return totals
+    day: int
+    account: str
+    cents: int
+    product: int = -1
+    channel: int = -1
+    warehouse: int = -1
 
 
 @dataclass
@@ -85,24 +72,32 @@ class SimState:
     scenario: Scenario
     world: World
     customers: Customers
-    rng: np.random.Generator
     day: int  # the next day to simulate, counted from scenario.start_date
     log_cost: np.ndarray
     shock: np.ndarray
     competitor_gap: np.ndarray
     war_until: np.ndarray  # per category: last day of a running price war (-1: none)
     war_depth: np.ndarray
-    price_offset: np.ndarray  # log of the shop's base price over the list price
-    managed_price: np.ndarray  # products x channels; NaN where the historical policy still prices
+    price_offset: np.ndarray  # log of the shop's base price over the list price (the legacy policy)
+    managed_price: np.ndarray  # products x channels; NaN where the legacy repricing still prices
     reference_log_price: np.ndarray
+    promo_age: np.ndarray  # products x channels: consecutive promotion days up to yesterday
     last_promo_end: np.ndarray  # products x channels
-    promo_busy_until: np.ndarray  # per product: last day covered by a planned promotion
-    on_hand: np.ndarray  # products x warehouses
+    last_promo_strength: np.ndarray  # products x channels
+    yesterday_strength: np.ndarray  # products x channels
+    promo_busy_until: np.ndarray  # per product: last day covered by a planned calendar promotion
+    lots: Lots
     pipeline: Pipeline
-    sales_history: np.ndarray  # window x products, a ring buffer of daily unit sales
+    shipped_history: np.ndarray  # window x products x warehouses: a ring buffer of units shipped
+    agent_replenished: np.ndarray  # per product: an agent orders its stock, the legacy reordering stands down
+    written_off: np.ndarray  # per product: end-of-life stock was written off
+    fatigue: np.ndarray  # per segment: how tired its customers are of marketing messages
     promotions: list[Promotion] = field(default_factory=list)
     campaigns: list[Campaign] = field(default_factory=list)
-    pending_prices: list[tuple[int, int, int, float]] = field(default_factory=list)  # (day, p, c, price)
+    messages_sent: dict[int, int] = field(default_factory=dict)  # day -> messages (the daily capacity)
+    pending_prices: list[tuple[int, int, int, float]] = field(default_factory=list)  # (day, p, c, price; NaN: legacy)
+    charges: list[Charge] = field(default_factory=list)
+    records: dict[str, list[dict]] = field(default_factory=dict)  # systems' records not yet exported
     receipts: dict[str, dict] = field(default_factory=dict)  # idempotency key -> receipt
     counters: dict[str, int] = field(default_factory=dict)
     version: int = STATE_VERSION
@@ -112,11 +107,18 @@ class SimState:
         self.counters[prefix] = value
         return f"{prefix}{value:06d}"
 
+    def on_hand(self) -> np.ndarray:
+        return self.lots.on_hand()
+
+    def record(self, kind: str, row: dict) -> None:
+        """Keep a systems' record (an agent purchase order, a transfer, a campaign) for the next export."""
+        self.records.setdefault(kind, []).append(row)
+
 
 def save_state(state: SimState, root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     target = root / STATE_FILE
-    temporary = target.with_suffix(".tmp")
+    temporary = target.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
     with temporary.open("wb") as handle:
         pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temporary, target)

@@ -45,10 +45,14 @@ class Catalog:
     image_count: np.ndarray
     has_attributes: np.ndarray
     launched_on: np.ndarray  # days relative to the scenario start (negative: launched before)
+    end_of_life: np.ndarray  # day demand starts to fade (NO_END_OF_LIFE: never in this world)
 
     @property
     def n(self) -> int:
         return len(self.product_id)
+
+
+NO_END_OF_LIFE = 10**9
 
 
 @dataclass
@@ -90,10 +94,17 @@ class World:
     segment_rate: np.ndarray  # expected orders per customer per day
     segment_channel: np.ndarray  # index of the preferred channel
     region_names: list[str]
+    region_share: np.ndarray  # share of customers, and of every product's demand, per region
+    home_warehouse: np.ndarray  # per region: the warehouse that serves it first
 
     @property
     def n_categories(self) -> int:
         return len(self.catalog.category_names)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """Products, channels, regions, warehouses."""
+        return (self.catalog.n, len(self.channel_ids), len(self.region_names), len(self.warehouse_ids))
 
 
 def customer_id(index: np.ndarray | int) -> np.ndarray:
@@ -130,6 +141,23 @@ def content_score(catalog: Catalog, channel_ids: list[str], image_target: int = 
     return parts @ _content_score_weights(channel_ids).T
 
 
+def region_shares(scenario: Scenario) -> np.ndarray:
+    spec = scenario.customers
+    return _normalised(spec.region_shares if spec.region_shares is not None else [1.0] * len(spec.regions))
+
+
+def home_warehouses(scenario: Scenario) -> np.ndarray:
+    """Per region, the warehouse that serves it first: the first that lists it in ``serves`` (by
+    default a warehouse serves its own region); a region no warehouse serves goes to the warehouse
+    with the largest stock share."""
+    largest = int(np.argmax([w.stock_share for w in scenario.warehouses]))
+    homes = []
+    for region in scenario.customers.regions:
+        serving = [i for i, w in enumerate(scenario.warehouses) if region in (w.serves or [w.region])]
+        homes.append(serving[0] if serving else largest)
+    return np.array(homes, dtype=np.int64)
+
+
 def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     catalog = _build_catalog(scenario, rng)
     channel_ids = [c.id for c in scenario.channels]
@@ -146,6 +174,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         segment_rate=np.array([1.0 / s.cadence_days for s in segments]),
         segment_channel=np.array([channel_ids.index(s.preferred_channel) for s in segments]),
         region_names=list(scenario.customers.regions),
+        region_share=region_shares(scenario),
+        home_warehouse=home_warehouses(scenario),
     )
 
 
@@ -154,7 +184,7 @@ def build_customers(scenario: Scenario, rng: np.random.Generator) -> Customers:
     shares = _normalised([s.share for s in scenario.customers.segments])
     return Customers(
         segment=rng.choice(len(shares), size=n, p=shares),
-        region=rng.integers(0, len(scenario.customers.regions), size=n),
+        region=rng.choice(len(scenario.customers.regions), size=n, p=region_shares(scenario)),
         signup_day=-rng.integers(1, 3 * 365, size=n),
         marketing_opt_in=rng.random(n) < 0.55,
         updated_day=np.full(n, -1),
@@ -165,7 +195,7 @@ def new_customers(scenario: Scenario, rng: np.random.Generator, count: int, day:
     shares = _normalised([s.share for s in scenario.customers.segments])
     return Customers(
         segment=rng.choice(len(shares), size=count, p=shares),
-        region=rng.integers(0, len(scenario.customers.regions), size=count),
+        region=rng.choice(len(scenario.customers.regions), size=count, p=region_shares(scenario)),
         signup_day=np.full(count, day),
         marketing_opt_in=rng.random(count) < 0.55,
         updated_day=np.full(count, day),
@@ -214,8 +244,30 @@ def _build_catalog(scenario: Scenario, rng: np.random.Generator) -> Catalog:
         has_description=rng.random(n) >= missing,
         image_count=np.where(rng.random(n) < missing, 0, rng.integers(1, 7, size=n)),
         has_attributes=rng.random(n) >= missing,
-        launched_on=-rng.integers(30, 1500, size=n),
+        launched_on=np.where(rng.random(n) < scenario.lifecycle.recent_launch_share,
+                             -rng.integers(1, 121, size=n), -rng.integers(121, 1500, size=n)),
+        end_of_life=_end_of_life(scenario, category, rng),
     )
+
+
+def _end_of_life(scenario: Scenario, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """End-of-life day per product: a category's ``end_of_life_share`` of its products reach it at a
+    day spread over the last three quarters of the history; the rest never do in this world."""
+    share = np.array([c.end_of_life_share for c in scenario.catalog.categories])[category]
+    days = scenario.history_days
+    chosen = rng.random(category.size) < share
+    day = rng.integers(max(1, days // 4), max(2, days), size=category.size)
+    return np.where(chosen, day, NO_END_OF_LIFE).astype(np.int64)
+
+
+def lifecycle_log_effect(catalog: Catalog, day: int, launch_ramp_days: float, fade_days: float) -> np.ndarray:
+    """Log demand multiplier of each product's life cycle on ``day``: a launch ramp (30% of mature
+    demand on launch day, approaching 100% with time constant ``launch_ramp_days``) and, after end
+    of life, an exponential fade."""
+    age = np.maximum(day - catalog.launched_on, 0)
+    ramp = np.log1p(-0.7 * np.exp(-age / launch_ramp_days))
+    fade = -np.maximum(day - catalog.end_of_life, 0) / fade_days
+    return ramp + fade
 
 
 def _build_parameters(scenario: Scenario, catalog: Catalog, rng: np.random.Generator) -> TrueDemandParameters:

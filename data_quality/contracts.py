@@ -122,6 +122,7 @@ _CATALOG = SourceContract("catalog", "PIM", (
         _c("attributes", "json", description="Colour, material, size; null when missing"),
         _id("status", True),
         _c("launched_on", "date"),
+        _c("end_of_life_on", "date", description="Planned end of life; null when none is planned"),
         _c("updated_at", "timestamp", True),
     ), key=("product_id",), min_rows=1, description="Daily full snapshot of the catalog"),
     TableContract("catalog", "channels", "csv", (
@@ -129,6 +130,7 @@ _CATALOG = SourceContract("catalog", "PIM", (
         _c("name", "string", True),
         _id("channel_type", True),
         _c("fee_rate", "decimal", True),
+        _c("promotion_fee_per_day", "decimal", description="What the channel charges per promoted product and day"),
     ), key=("channel_id",), min_rows=1, description="Sales channels the catalog is listed on"),
 ), "Product information management: the catalog and its channels")
 
@@ -166,6 +168,11 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("lead_time_days", "integer", True),
         _c("order_cost", "decimal", True),
         _c("holding_cost_rate", "decimal", True),
+        _c("shipping_cost_per_unit", "decimal", description="Shipping a unit to a customer of a region it serves"),
+        _c("remote_shipping_cost_per_unit", "decimal", description="Shipping a unit to any other region"),
+        _c("transfer_fixed_cost", "decimal", description="Fixed cost of a stock transfer"),
+        _c("transfer_cost_per_unit", "decimal", description="Cost per unit moved between warehouses"),
+        _c("salvage_rate", "decimal", description="Share of unit cost recovered when stock is written off"),
     ), key=("warehouse_id",), min_rows=1, description="Warehouse master data"),
     TableContract("inventory", "inventory_snapshot", "parquet", (
         _c("snapshot_date", "date", True),
@@ -174,6 +181,8 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("on_hand", "integer", True, "Units on hand at the end of the day"),
         _c("on_order", "integer", True, "Units ordered and not yet received"),
         _c("received_today", "integer", True),
+        _c("stock_age_days", "decimal", description="Mean days on hand of the units on hand (FIFO); null when none"),
+        _c("oldest_unit_age_days", "integer", description="Days on hand of the oldest unit; null when none"),
     ), key=("snapshot_date", "warehouse_id", "product_id"), min_rows=1,
         description="End-of-day stock per product and warehouse"),
     TableContract("inventory", "purchase_orders", "csv", (
@@ -184,7 +193,18 @@ _INVENTORY = SourceContract("inventory", "WMS", (
         _c("unit_cost", "decimal", True),
         _c("ordered_on", "date", True),
         _c("expected_on", "date", True),
+        _c("origin", "string", description="legacy (the automatic reordering) or agent (placed through the API)"),
     ), key=("po_id",), description="Replenishment orders placed on the batch date"),
+    TableContract("inventory", "transfers", "csv", (
+        _id("transfer_id", True),
+        _id("product_id", True),
+        _id("from_warehouse_id", True),
+        _id("to_warehouse_id", True),
+        _c("quantity", "integer", True),
+        _c("shipped_on", "date", True),
+        _c("expected_on", "date", True),
+        _c("cost", "decimal", True),
+    ), key=("transfer_id",), description="Stock transfers between warehouses shipped on the batch date"),
 ), "Warehouse management system")
 
 _PRICES = SourceContract("prices", "pricing engine", (
@@ -195,6 +215,7 @@ _PRICES = SourceContract("prices", "pricing engine", (
         _c("regular_price", "decimal", True),
         _c("price", "decimal", True, "Effective price after promotions"),
         _id("promo_id"),
+        _c("set_by", "string", description="Who set the regular price: legacy (the old repricing) or agent"),
         _id("currency", True),
     ), key=("product_id", "channel", "price_date"), min_rows=1, description="Effective prices of the day"),
 ), "The shop's own prices per product and channel")
@@ -222,6 +243,15 @@ _CUSTOMERS = SourceContract("customers", "CDP", (
         _id("preferred_channel"),
         _c("updated_at", "timestamp", True),
     ), key=("customer_id",), description="New and changed customer profiles (the first batch is a full export)"),
+    TableContract("customers", "campaigns", "csv", (
+        _id("campaign_id", True),
+        _c("sent_on", "date", True),
+        _c("segment", "string", True, "A segment, or 'all'"),
+        _c("category", "string", True, "A category, or 'all'"),
+        _c("messages", "integer", True),
+        _c("cost", "decimal", True),
+        _c("runs_until", "date", True),
+    ), key=("campaign_id",), description="Marketing campaigns sent on the batch date"),
 ), "Customer data platform")
 
 _SESSIONS = SourceContract("sessions", "clickstream", (

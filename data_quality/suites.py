@@ -75,6 +75,8 @@ _DERIVED = {
                  "_check_ended_days_after_batch": lambda f, r: _days_after_batch(f, "ended_at")},
     "cart_events": {"_check_added_days_after_batch": lambda f, r: _days_after_batch(f, "added_at")},
     "promotions": {"_check_updated_days_after_batch": lambda f, r: _days_after_batch(f, "updated_at")},
+    "transfers": {"_check_shipped_days_after_batch": lambda f, r: _days_after_batch(f, "shipped_on")},
+    "campaigns": {"_check_sent_days_after_batch": lambda f, r: _days_after_batch(f, "sent_on")},
 }
 
 
@@ -184,6 +186,26 @@ def expectations(table: str, reference: Reference) -> list:
             price("unit_cost"),
             not_future("ordered", "ordered_on"),
             ordered("expected_on", "ordered_on", "expected_on is before ordered_on"),
+        ],
+        "transfers": lambda: [
+            *not_null("transfer_id", "product_id", "from_warehouse_id", "to_warehouse_id", "quantity", "shipped_on",
+                      "expected_on", "cost"),
+            unique("transfer_id"),
+            known_product,
+            in_set("from_warehouse_id", reference.warehouses, "unknown from_warehouse_id"),
+            in_set("to_warehouse_id", reference.warehouses, "unknown to_warehouse_id"),
+            between("quantity", 1, 10_000_000, "quantity must be between 1 and 10,000,000"),
+            money("cost"),
+            not_future("shipped", "shipped_on"),
+            ordered("expected_on", "shipped_on", "expected_on is before shipped_on"),
+        ],
+        "campaigns": lambda: [
+            *not_null("campaign_id", "sent_on", "segment", "category", "messages", "cost", "runs_until"),
+            unique("campaign_id"),
+            between("messages", 1, 100_000_000, "messages must be between 1 and 100,000,000"),
+            money("cost"),
+            not_future("sent", "sent_on"),
+            ordered("runs_until", "sent_on", "runs_until is before sent_on"),
         ],
         "prices": lambda: [
             *not_null("product_id", "channel", "price_date", "regular_price", "price", "currency"),

@@ -39,7 +39,7 @@ def bench_world(scenario, *, rebuild: bool = False) -> Platform:
 
 def bench_models(args) -> int:
     """Simulate (or reuse) the scenario's world, run perception, fit every model, score against the truth."""
-    from ml.benchmark import benchmark_models, format_table
+    from evaluation.model_benchmark import benchmark_models, format_table
     from ml.panel import PanelError, read_promotion_days, read_sales_panel
 
     scenario = load_scenario(args.scenario, days=args.days, products=args.products)

@@ -339,9 +339,14 @@ def test_the_default_year_simulates_in_one_go(tmp_path, capsys):
     simulator = Simulator.create(scenario, tmp_path / "sim", tmp_path / "landing")
     summary = simulator.advance(scenario.history_days)
     seconds = time.perf_counter() - started
+    forked = time.perf_counter()
+    fork = simulator.fork(tmp_path / "fork" / "sim", tmp_path / "fork" / "landing")
+    fork_seconds = time.perf_counter() - forked
     with capsys.disabled():
         print(f"\n[benchmark] default scenario: {summary.days} days, {scenario.catalog.n_products} products, "
-              f"{sum(summary.rows.values()):,} landed rows in {seconds:.1f} s")
+              f"{sum(summary.rows.values()):,} landed rows in {seconds:.1f} s ({seconds / summary.days:.3f} s a day); "
+              f"a fork of the year in {fork_seconds:.2f} s")
+    assert fork.current_date == simulator.current_date
 
     landing = tmp_path / "landing"
     last = (scenario.start_date + dt.timedelta(days=scenario.history_days - 1)).isoformat()

@@ -1,4 +1,5 @@
-"""The commerce systems: receipts, visible effects, validation, idempotency and failures at configured rates."""
+"""The commerce systems: receipts, visible effects, validation, idempotency, failures at configured rates,
+what each change costs, the systems' own records in the exports, and legacy policies standing down."""
 
 from __future__ import annotations
 
@@ -14,23 +15,25 @@ from commerce_sim.simulator import Simulator
 from commerce_sim.systems import CommerceSystems, InvalidRequest, Receipt, SystemTimeout
 from commerce_sim.truth import GroundTruth
 from commerce_sim.world import content_score
+from tests.conftest import apply_changes
 
 SYSTEMS = ("pricing", "purchasing", "promotions", "content", "messaging")
 DAY = dt.timedelta(days=1)
 
 
-def make_scenario(seed: int = 7, **systems: dict):
-    """A tiny clean world whose systems never fail unless told to."""
+def make_scenario(seed: int = 7, *, changes: dict | None = None, **systems: dict):
+    """A tiny clean world whose systems never fail (and whose suppliers never miss) unless told to."""
     data = load_scenario().model_dump()
     data["seed"] = seed
     data["catalog"]["n_products"] = 12
     data["customers"]["n_customers"] = 150
+    data["inventory"]["supplier_miss_rate"] = 0.0
     data["data_defects"] = {name: 0.0 for name in data["data_defects"]}
     data["systems"] = {name: {"timeout_rate": 0.0, "rejection_rate": 0.0, "partial_rate": 0.0,
                               "timeout_applies_rate": 0.5} for name in SYSTEMS}
     for name, spec in systems.items():
         data["systems"][name].update(spec)
-    return parse_scenario(data)
+    return apply_changes(parse_scenario(data), changes or {})
 
 
 def every_system(**spec) -> dict:
@@ -46,7 +49,7 @@ def landing(sim: Simulator, source: str, stem: str, date: dt.date) -> pd.DataFra
     path = sim.landing / source / date.isoformat()
     if stem == "inventory_snapshot":
         return pd.read_parquet(path / f"{stem}.parquet")
-    return pd.read_csv(path / f"{stem}.csv")
+    return pd.read_csv(path / f"{stem}.csv", keep_default_na=False, na_values=[""])
 
 
 def row(frame: pd.DataFrame, **match) -> pd.Series:
@@ -62,7 +65,7 @@ CALLS = {
     "pricing": lambda cs, key: cs.pricing.set_price("P00001", "web", 9.99, idempotency_key=key),
     "purchasing": lambda cs, key: cs.purchasing.create_purchase_order("P00001", "WH-EXPRESS", 40, idempotency_key=key),
     "promotions": lambda cs, key: cs.promotions.schedule_promotion(
-        "P00001", "all", 20, cs.simulator.current_date, cs.simulator.current_date + 3 * DAY, idempotency_key=key),
+        "P00001", "all", 20, cs.current_date, cs.current_date + 3 * DAY, idempotency_key=key),
     "content": lambda cs, key: cs.content.update_content(
         "P00001", "all", description="A sturdy pan for everyday cooking.", image_count=6,
         attributes={"material": "steel"}, idempotency_key=key),
@@ -70,7 +73,7 @@ CALLS = {
 }
 APPLIED = {
     "pricing": lambda s: len(s.pending_prices),
-    "purchasing": lambda s: len(s.pipeline.quantity),
+    "purchasing": lambda s: s.counters.get("APO", 0),
     "promotions": lambda s: sum(p.origin == "api" for p in s.promotions),
     "content": lambda s: s.counters.get("CU", 0),
     "messaging": lambda s: len(s.campaigns),
@@ -117,15 +120,15 @@ def test_purchase_order_is_on_order_then_received(tmp_path):
 def test_transfer_moves_stock_out_now_and_in_within_two_days(tmp_path):
     sim, cs = make_world(tmp_path)
     start, p = sim.current_date, 4
-    before = sim.state.on_hand[p].copy()
+    before = sim.state.on_hand()[p].copy()
     receipt = cs.purchasing.transfer_stock("P00005", "WH-NORTH", "WH-SOUTH", 5, idempotency_key="tr-1")
     assert receipt.status == "accepted"
     assert receipt.effective_date in (start + DAY, start + 2 * DAY)
-    assert sim.state.on_hand[p, 0] == before[0] - 5 and sim.state.on_hand[p, 1] == before[1]
+    assert sim.state.on_hand()[p, 0] == before[0] - 5 and sim.state.on_hand()[p, 1] == before[1]
 
     too_many = cs.purchasing.transfer_stock("P00005", "WH-NORTH", "WH-SOUTH", int(before[0]), idempotency_key="tr-2")
     assert too_many.status == "rejected" and "quantity" in too_many.message and "on hand" in too_many.message
-    assert sim.state.on_hand.min() >= 0
+    assert sim.state.on_hand().min() >= 0
 
     sim.advance(3)
     received = sum(row(landing(sim, "inventory", "inventory_snapshot", start + d * DAY),
@@ -198,6 +201,7 @@ def test_content_update_raises_that_products_expected_demand(tmp_path):
 
 
 def test_campaign_raises_expected_units_of_its_category_only(tmp_path):
+    """One campaign to every opted-in customer (nobody tired yet): demand x (1 + lift x (1 - exp(-reach)))."""
     base, acted, cs = _twin_worlds(tmp_path)
     catalog = acted.state.world.catalog
     category = catalog.category_names[int(catalog.category[0])]
@@ -214,14 +218,14 @@ def test_campaign_raises_expected_units_of_its_category_only(tmp_path):
     before, after = _expected_units(base), _expected_units(acted)
     in_category = np.isin(before.index.get_level_values("product_id"),
                           catalog.product_id[catalog.category == catalog.category[0]])
-    lift = acted.scenario.demand.campaign_lift * opted_in / acted.state.customers.n
+    lift = acted.scenario.demand.campaign_lift * -np.expm1(-opted_in / acted.state.customers.n)
     np.testing.assert_allclose(after[in_category] / before[in_category], 1 + lift, rtol=1e-9)
     np.testing.assert_allclose(after[~in_category], before[~in_category], rtol=1e-12)
 
 
 # ---------------------------------------------------------------- bad arguments
 def _past(cs):
-    return cs.simulator.current_date - DAY
+    return cs.current_date - DAY
 
 
 BAD_REQUESTS = [
@@ -249,16 +253,16 @@ BAD_REQUESTS = [
     ("to_warehouse", lambda cs: cs.purchasing.transfer_stock("P00001", "WH-NORTH", "WH-NORTH", 1, idempotency_key="k")),
     ("quantity", lambda cs: cs.purchasing.transfer_stock("P00001", "WH-NORTH", "WH-SOUTH", 10**6, idempotency_key="k")),
     ("discount_pct", lambda cs: cs.promotions.schedule_promotion(
-        "P00001", "web", 0, cs.simulator.current_date, cs.simulator.current_date, idempotency_key="k")),
+        "P00001", "web", 0, cs.current_date, cs.current_date, idempotency_key="k")),
     ("discount_pct", lambda cs: cs.promotions.schedule_promotion(
-        "P00001", "web", 95, cs.simulator.current_date, cs.simulator.current_date, idempotency_key="k")),
+        "P00001", "web", 95, cs.current_date, cs.current_date, idempotency_key="k")),
     ("starts_on", lambda cs: cs.promotions.schedule_promotion(
-        "P00001", "web", 10, _past(cs), cs.simulator.current_date, idempotency_key="k")),
+        "P00001", "web", 10, _past(cs), cs.current_date, idempotency_key="k")),
     ("ends_on", lambda cs: cs.promotions.schedule_promotion(
-        "P00001", "web", 10, cs.simulator.current_date + 3 * DAY, cs.simulator.current_date + DAY,
+        "P00001", "web", 10, cs.current_date + 3 * DAY, cs.current_date + DAY,
         idempotency_key="k")),
     ("channel", lambda cs: cs.promotions.schedule_promotion(
-        "P00001", "tv", 10, cs.simulator.current_date, cs.simulator.current_date, idempotency_key="k")),
+        "P00001", "tv", 10, cs.current_date, cs.current_date, idempotency_key="k")),
     ("promo_id", lambda cs: cs.promotions.cancel_promotion("PR999999", idempotency_key="k")),
     ("description", lambda cs: cs.content.update_content("P00001", "web", description="Too short",
                                                          idempotency_key="k")),
@@ -375,10 +379,10 @@ def test_partial_acceptances_say_what_was_taken_on(tmp_path):
     assert po.status == "partial" and 1 <= po.accepted_quantity < po.requested_quantity == 40
     assert s.pipeline.quantity.tolist() == [po.accepted_quantity]
 
-    before = int(s.on_hand[1, 0])
+    before = int(s.on_hand()[1, 0])
     move = cs.purchasing.transfer_stock("P00002", "WH-NORTH", "WH-SOUTH", 10, idempotency_key="p-tr")
     assert move.status == "partial" and 1 <= move.accepted_quantity < 10
-    assert s.on_hand[1, 0] == before - move.accepted_quantity
+    assert s.on_hand()[1, 0] == before - move.accepted_quantity
 
     promo = CALLS["promotions"](cs, "p-promo")
     made = next(p for p in s.promotions if p.promo_id == promo.reference)
@@ -431,14 +435,12 @@ def test_exercising_the_failure_generator_leaves_the_world_exactly_as_it_was(tmp
     scenario = make_scenario(**every_system(timeout_rate=0.5, timeout_applies_rate=0.0, rejection_rate=1.0))
     quiet, _ = make_world(tmp_path / "quiet", scenario)
     busy, cs = make_world(tmp_path / "busy", scenario)
-    rng_before = pickle.dumps(busy.state.rng.bit_generator.state)
     for i in range(25):
         try:
             CALLS[SYSTEMS[i % len(SYSTEMS)]](cs, f"noop-{i}")
         except SystemTimeout:
             pass
     assert busy.state.counters["systems.calls"] == 25 and busy.state.receipts
-    assert pickle.dumps(busy.state.rng.bit_generator.state) == rng_before
 
     quiet.advance(4)
     busy.advance(4)
@@ -449,13 +451,23 @@ def test_exercising_the_failure_generator_leaves_the_world_exactly_as_it_was(tmp
         assert (quiet.landing / name).read_bytes() == (busy.landing / name).read_bytes(), name
 
 
-def test_applied_changes_do_not_draw_from_the_worlds_random_stream(tmp_path):
-    sim, cs = make_world(tmp_path)
-    rng_before = pickle.dumps(sim.state.rng.bit_generator.state)
-    for system in SYSTEMS:
-        assert CALLS[system](cs, f"real-{system}").status == "accepted"
+def test_applied_changes_reach_only_what_they_change(tmp_path):
+    """A price, a purchase order, a transfer and content for two kitchen products: every product of
+    the other categories sees exactly the same demand, sales and stock as in an untouched twin."""
+    quiet, _ = make_world(tmp_path / "quiet")
+    busy, cs = make_world(tmp_path / "busy")
+    assert cs.pricing.set_price("P00001", "web", 9.99, idempotency_key="real-price").ok
+    assert CALLS["purchasing"](cs, "real-po").ok and CALLS["content"](cs, "real-content").ok
     assert cs.purchasing.transfer_stock("P00002", "WH-NORTH", "WH-SOUTH", 2, idempotency_key="real-tr").ok
-    assert pickle.dumps(sim.state.rng.bit_generator.state) == rng_before
+    quiet.advance(3)
+    busy.advance(3)
+    catalog = quiet.state.world.catalog
+    others = catalog.product_id[catalog.category != catalog.category[0]]
+    assert others.size and catalog.category[1] == catalog.category[0]
+    before, after = GroundTruth(quiet.root).daily(), GroundTruth(busy.root).daily()
+    mine = before["product_id"].isin(others)
+    pd.testing.assert_frame_equal(before[mine].reset_index(drop=True), after[mine].reset_index(drop=True))
+    assert not before[~mine].equals(after[~mine])
 
 
 # ---------------------------------------------------------------- persistence
@@ -466,11 +478,143 @@ def test_changes_and_receipts_persist_across_open(tmp_path):
     po = cs.purchasing.create_purchase_order("P00006", "WH-SOUTH", 12, idempotency_key="persist-po")
 
     reopened = CommerceSystems.open(sim.root, sim.landing)
-    assert set(reopened.simulator.state.receipts) == {"persist-price", "persist-po"}
+    assert set(Simulator.open(sim.root, sim.landing).state.receipts) == {"persist-price", "persist-po"}
     assert reopened.pricing.set_price("P00006", "marketplace", 33.33, idempotency_key="persist-price") == price
     assert reopened.purchasing.create_purchase_order("P00006", "WH-SOUTH", 12, idempotency_key="persist-po") == po
-    assert reopened.simulator.state.pipeline.quantity.tolist() == [12]
+    assert Simulator.open(sim.root, sim.landing).state.pipeline.quantity.tolist() == [12]
 
-    reopened.simulator.advance(1)
-    prices = landing(reopened.simulator, "prices", "prices", start)
+    later = Simulator.open(sim.root, sim.landing)
+    later.advance(1)
+    prices = landing(later, "prices", "prices", start)
     assert row(prices, product_id="P00006", channel="marketplace")["regular_price"] == 33.33
+
+
+# ---------------------------------------------------------------- legacy policies stand down, and come back
+def _legacy_pos(sim: Simulator, product_id: str, days: range) -> int:
+    start = sim.scenario.start_date
+    return sum(int(((frame := landing(sim, "inventory", "purchase_orders", start + d * DAY))["product_id"] == product_id)
+                   .where(frame["origin"] == "legacy", False).sum()) for d in days)
+
+
+def test_prices_say_who_set_them_and_can_be_handed_back(tmp_path):
+    sim, cs = make_world(tmp_path)
+    start = sim.current_date
+    assert cs.pricing.set_price("P00002", "web", 17.49, idempotency_key="price").ok
+    refused = cs.pricing.hand_back("P00003", "web", idempotency_key="nothing-to-give")
+    assert refused.status == "rejected" and "not managed" in refused.message
+    back = cs.pricing.hand_back("P00002", "web", idempotency_key="back", effective_date=start + 8 * DAY)
+    assert back.status == "accepted" and back.effective_date == start + 8 * DAY
+    sim.advance(15)
+    for d in range(15):
+        prices = landing(sim, "prices", "prices", start + d * DAY)
+        line = row(prices, product_id="P00002", channel="web")
+        assert line["set_by"] == ("agent" if d < 8 else "legacy"), d
+        if d < 8:
+            assert line["regular_price"] == 17.49
+        else:  # the legacy policy prices web and app alike (neither has a markup)
+            assert line["regular_price"] == row(prices, product_id="P00002", channel="app")["regular_price"]
+        assert row(prices, product_id="P00002", channel="app")["set_by"] == "legacy"
+    assert not cs.pricing.get_price("P00002", "web").managed
+
+
+def test_an_agent_purchase_order_takes_over_replenishment_until_handed_back(tmp_path):
+    sim, cs = make_world(tmp_path, make_scenario(changes={"inventory.review_every_days": 2}))
+    start = sim.current_date
+    po = cs.purchasing.create_purchase_order("P00003", "WH-NORTH", 25, idempotency_key="take-over")
+    assert po.status == "accepted" and "stands down" in po.message
+    sim.advance(14)
+    first = landing(sim, "inventory", "purchase_orders", start)
+    mine = row(first, po_id=po.reference)
+    assert (mine["product_id"], mine["warehouse_id"], mine["quantity"], mine["origin"]) == ("P00003", "WH-NORTH", 25,
+                                                                                         "agent")
+    assert mine["expected_on"] == str(po.effective_date) and mine["ordered_on"] == str(start)
+    assert _legacy_pos(sim, "P00003", range(14)) == 0
+    assert sum(_legacy_pos(sim, p, range(14)) for p in ("P00001", "P00002", "P00004", "P00005")) > 0
+
+    refused = cs.purchasing.hand_back("P00004", idempotency_key="not-mine")
+    assert refused.status == "rejected" and "nothing to hand back" in refused.message
+    assert cs.purchasing.hand_back("P00003", idempotency_key="give-back").status == "accepted"
+    sim.advance(21)
+    assert _legacy_pos(sim, "P00003", range(14, 35)) > 0
+
+
+def test_agent_purchase_orders_face_the_same_supplier_misses(tmp_path):
+    sim, cs = make_world(tmp_path, make_scenario(changes={"inventory.supplier_miss_rate": 1.0}))
+    start = sim.current_date
+    po = cs.purchasing.create_purchase_order("P00003", "WH-EXPRESS", 40, idempotency_key="missed")
+    assert po.accepted_quantity == 40 and po.effective_date == start + 2 * DAY
+    sim.advance(6)
+    snapshots = [row(landing(sim, "inventory", "inventory_snapshot", start + d * DAY), product_id="P00003",
+                     warehouse_id="WH-EXPRESS") for d in range(6)]
+    arrived = [d for d, snap in enumerate(snapshots) if snap["received_today"] > 0 and d > 0]
+    received = sum(int(snap["received_today"]) for snap in snapshots[1:])
+    assert arrived and min(arrived) > 2  # later than promised (one more lead time)
+    assert 16 <= received < 40  # 40-90% of the order
+
+
+def test_transfers_and_campaigns_are_on_record_and_cost_money(tmp_path):
+    sim, cs = make_world(tmp_path)
+    start = sim.current_date
+    move = cs.purchasing.transfer_stock("P00005", "WH-NORTH", "WH-SOUTH", 6, idempotency_key="move")
+    mail = cs.messaging.send_campaign("regular", category="kitchen", idempotency_key="mail")
+    po = cs.purchasing.create_purchase_order("P00002", "WH-SOUTH", 10, idempotency_key="po")
+    sim.advance(1)
+    transfers = landing(sim, "inventory", "transfers", start)
+    moved = row(transfers, transfer_id=move.reference)
+    spec = sim.scenario.fulfilment
+    assert (moved["product_id"], moved["from_warehouse_id"], moved["to_warehouse_id"], moved["quantity"]) == (
+        "P00005", "WH-NORTH", "WH-SOUTH", 6)
+    assert moved["cost"] == pytest.approx(spec.transfer_fixed_cost + 6 * spec.transfer_cost_per_unit)
+    assert moved["shipped_on"] == str(start) and moved["expected_on"] == str(move.effective_date)
+    sent = row(landing(sim, "customers", "campaigns", start), campaign_id=mail.reference)
+    assert (sent["segment"], sent["category"], sent["messages"]) == ("regular", "kitchen", mail.accepted_quantity)
+    assert sent["cost"] == pytest.approx(round(mail.accepted_quantity * sim.scenario.marketing.cost_per_message, 2))
+
+    ledger = GroundTruth(sim.root).ledger()
+    booked = ledger.groupby(["account", "product_id", "warehouse_id"], dropna=False)["amount_cents"].sum()
+    assert booked[("transfers", "P00005", "WH-NORTH")] == round(moved["cost"] * 100)
+    assert ledger.loc[ledger["account"] == "campaigns", "amount_cents"].sum() == round(sent["cost"] * 100)
+    order_cost = next(w.order_cost for w in sim.scenario.warehouses if w.id == "WH-SOUTH")
+    assert booked[("purchase_orders", "P00002", "WH-SOUTH")] >= round(order_cost * 100)
+    assert row(landing(sim, "inventory", "purchase_orders", start), po_id=po.reference)["origin"] == "agent"
+    sim.advance(1)  # records are exported once
+    assert landing(sim, "inventory", "transfers", start + DAY).empty
+    assert landing(sim, "customers", "campaigns", start + DAY).empty
+
+
+# ---------------------------------------------------------------- campaigns cannot be gamed
+def _campaign_multiplier(tmp_path, name: str, sends: int, scenario=None) -> tuple[float, list[Receipt]]:
+    base, _ = make_world(tmp_path / f"{name}-base", scenario)
+    acted, cs = make_world(tmp_path / name, scenario)
+    receipts = [cs.messaging.send_campaign("all", idempotency_key=f"{name}-{i}") for i in range(sends)]
+    base.advance(1)
+    acted.advance(1)
+    return float((_expected_units(acted) / _expected_units(base)).mean()), receipts
+
+
+def test_stacked_campaigns_are_bounded_and_capacity_limits_them(tmp_path):
+    lift = load_scenario().demand.campaign_lift
+    one, _ = _campaign_multiplier(tmp_path, "one", 1)
+    twenty, receipts = _campaign_multiplier(tmp_path, "twenty", 20)
+    assert one > 1.05
+    assert twenty <= 1 + lift
+    assert twenty - 1 < 1.5 * (one - 1)  # tired customers: the 2nd..20th campaign add less than half again
+
+    capacity = 50  # of about 80 opted-in customers
+    small = make_scenario(changes={"marketing.daily_capacity": capacity})
+    _, capped = _campaign_multiplier(tmp_path, "capped", 3, small)
+    assert capped[0].status == "partial" and capped[0].accepted_quantity == capacity
+    assert "capacity" in capped[0].message
+    assert capped[1].status == "rejected" and "capacity" in capped[1].message
+
+
+def test_fatigue_wears_off(tmp_path):
+    sim, cs = make_world(tmp_path)
+    first = cs.messaging.send_campaign("all", idempotency_key="first")
+    second = cs.messaging.send_campaign("all", idempotency_key="second")
+    reach = [c.reach for c in sim.state.campaigns]
+    assert reach[1] < 0.5 * reach[0]
+    sim.advance(35)  # five half-lives
+    third = cs.messaging.send_campaign("all", idempotency_key="third")
+    assert first.ok and second.ok and third.ok
+    assert sim.state.campaigns[-1].reach > 0.9 * reach[0]

@@ -48,6 +48,7 @@ def clean_world(tmp_path_factory) -> CleanWorld:
     # Each case edits the first two rows of a batch: enough sign-ups that a day never lands fewer
     # (the default Poisson(6) can draw 1).
     data["customers"]["signups_per_day"] = 20.0
+    data["promotions"]["rate_per_product_month"] = 3.0  # and enough planned promotions (25 products x 2 days)
     scenario = parse_scenario(data)
     base = tmp_path_factory.mktemp("clean_world")
     Simulator.create(scenario, base / "sim", base / "landing").advance(DAYS)

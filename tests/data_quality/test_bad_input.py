@@ -212,7 +212,7 @@ PRICE = "price must be positive and below 100,000"
 def _new_purchase_order(batch_date: dt.date) -> dict:
     return {"po_id": "PO-FUTURE-1", "product_id": "P00001", "warehouse_id": "WH-NORTH", "quantity": "10",
             "unit_cost": "5.0", "ordered_on": (batch_date + MONTH).isoformat(),
-            "expected_on": (batch_date + MONTH + dt.timedelta(days=4)).isoformat()}
+            "expected_on": (batch_date + MONTH + dt.timedelta(days=4)).isoformat(), "origin": "legacy"}
 
 
 SPECS: dict[str, Spec] = {

@@ -46,8 +46,8 @@ def test_malformed_csv_lines_are_quarantined_with_their_raw_text(landing, tmp_pa
     assert outcome.rows_loaded == outcome.rows_landed - 2
     q = result.quarantine.sort_values("row_number")
     assert q["row_number"].tolist() == [3, 5]  # data rows 3 and 5 are file lines 4 and 6
-    assert q["reasons"].tolist() == ["malformed CSV line: expected 7 fields, found 8",
-                                     "malformed CSV line: expected 7 fields, found 6"]
+    assert q["reasons"].tolist() == ["malformed CSV line: expected 8 fields, found 9",
+                                     "malformed CSV line: expected 8 fields, found 7"]
     assert (q["failed_expectations"] == "parse_error").all()
     assert [json.loads(r) for r in q["record"]] == [{"_raw_text": too_many}, {"_raw_text": too_few}]
     store_validation(tmp_path / "w.duckdb", result, "parse-test")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.benchmark import naive_ols_elasticities
+from evaluation.model_benchmark import naive_ols_elasticities
 from ml.price_elasticity import PriceElasticityError, PriceElasticityModel, price_response_error, weekly_panel
 
 

@@ -1,4 +1,4 @@
-"""The model benchmark (``ml/benchmark.py``, ``agentic-commerce bench models``): its pure helpers on
+"""The model benchmark (``evaluation/model_benchmark.py``, ``agentic-commerce bench models``): its pure helpers on
 hand-made data, and one end-to-end run of the CLI on a tiny world."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.benchmark import PRICE_GRID, benchmark_models, format_table, naive_ols_elasticities, reconciliation_factors
+from evaluation.model_benchmark import PRICE_GRID, benchmark_models, format_table, naive_ols_elasticities, reconciliation_factors
 from ml.price_elasticity import weekly_panel
 from tests.ml.test_price_elasticity import synthetic_panel
 
@@ -163,6 +163,8 @@ DOCUMENTED_NUMBERS = [
     *(f"elasticity.{model}.{metric}" for model in ("ours", "naive_ols", "plain_ml") for metric in ("mae", "mean_bias")),
     "counterfactual.ours.wmape", "counterfactual.plain_ml.wmape",
     "counterfactual.ours.wmape_forecast_base", "counterfactual.ours.base_wmape",
+    "elasticity.local.ours.mae", "elasticity.local.true_mean", "elasticity.local.rows_at_structural",
+    "counterfactual.rows_discontinued_excluded",
     "timing.train_seconds",
 ]
 
@@ -215,6 +217,9 @@ def test_bench_models_runs_end_to_end_and_reuses_its_world(tmp_path):
     assert forecast["rows"] > 0
     assert forecast["rows"] + forecast["censored_rows_excluded"] == result["holdout"]["scored_rows"]
     assert 0 < result["elasticity"]["ours"]["products"] <= 30
+    # the shop never priced above the world's price ceiling: the local truth is the structural one
+    assert result["elasticity"]["local"]["rows_at_structural"] == 1.0
+    assert result["elasticity"]["local"]["ours"]["mae"] == pytest.approx(result["elasticity"]["ours"]["mae"])
     assert list(result["counterfactual"]["by_multiplier"]) == [f"{k:.2f}" for k in PRICE_GRID]
 
     # The second run reuses the cached world (no simulation, no perception) and scores it the same way.
