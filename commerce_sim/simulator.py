@@ -111,10 +111,15 @@ class Simulator:
         self._saved_token: tuple | None = None
 
     # ---------------------------------------------------------------- lifecycle
+    @staticmethod
+    def exists(root: Path) -> bool:
+        """Whether ``root`` holds a simulated world (one that ``open`` can load)."""
+        return (Path(root) / STATE_DIR / STATE_FILE).exists()
+
     @classmethod
     def create(cls, scenario: Scenario, root: Path, landing: Path) -> Simulator:
         root = Path(root)
-        if (root / STATE_DIR / STATE_FILE).exists():
+        if cls.exists(root):
             raise StateError(f"{root} already holds a simulated world; open it, or remove it to start again")
         simulator = cls(initial_state(scenario, Streams(scenario.seed)), root, landing)
         with simulator._lock:
@@ -137,7 +142,7 @@ class Simulator:
         replaced, never changed in place, so the worlds cannot affect each other); nothing is
         re-simulated."""
         root, landing = Path(root), Path(landing)
-        if (root / STATE_DIR / STATE_FILE).exists():
+        if self.exists(root):
             raise StateError(f"cannot fork into {root}: it already holds a simulated world")
         if landing.exists() and any(landing.iterdir()):
             raise StateError(f"cannot fork into {landing}: the fork's landing zone must be empty or new")

@@ -131,11 +131,18 @@ def _names_truth_directory(text: str) -> bool:
     return "truth" in components or bool(SIMULATOR_PATH.search(text))
 
 
+def _last_name(node: ast.AST) -> str | None:
+    """The name an attribute is read from: ``paths`` for ``paths.x`` and for ``platform.paths.x``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
 def _attribute_tricks(tree: ast.AST, relative_path: str) -> list[str]:
     problems = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
-            receiver = node.value.id if isinstance(node.value, ast.Name) else None
+            receiver = _last_name(node.value)
             if node.attr in SEALED_ATTRIBUTES and not (node.attr == "simulator" and receiver in PATH_HOLDERS):
                 problems.append(f"{relative_path}:{node.lineno}: reaches for the world behind an object: .{node.attr}")
             elif node.attr in DUNDER_TRICKS:
@@ -287,6 +294,7 @@ ALLOWED = [
     ("orchestration/x.py", "from commerce_sim.simulator import Simulator\nfrom commerce_sim.scenario import "
                            "load_scenario\nimport commerce_sim.export as export"),
     ("orchestration/x.py", "state = paths.simulator / 'state'\nsim = Simulator.open(paths.simulator, paths.landing)"),
+    ("orchestration/x.py", "sim = Simulator.open(platform.paths.simulator, platform.paths.landing)"),
     (ADAPTER_MODULE, "from commerce_sim.systems import CommerceSystems, Receipt\nimport commerce_sim.systems\n"
                      "systems = CommerceSystems.open(root, landing)\nr = systems.pricing.set_price('P1', 'web', 9.99, "
                      "idempotency_key='k')"),

@@ -106,14 +106,17 @@ def _products(d: Draw, count: int) -> list[Row]:
             "description": d.maybe(lambda: d.text(300)), "image_count": d.maybe(lambda: d.rng.randint(0, 100)),
             "attributes": d.maybe(lambda: json_object(d.rng)),
             "status": d.rng.choice(("active", "inactive", "discontinued")),
-            "launched_on": d.maybe(lambda: d.day_before(20_000)), "updated_at": d.moment_before(),
+            "launched_on": d.maybe(lambda: d.day_before(20_000)),
+            "end_of_life_on": d.maybe(lambda: d.day_before(20_000) + dt.timedelta(days=d.rng.randrange(0, 40_000))),
+            "updated_at": d.moment_before(),
         })
     return rows
 
 
 def _channels(d: Draw, count: int) -> list[Row]:
     return [{"channel_id": d.key(), "name": d.text(), "channel_type": d.rng.choice(("owned", "marketplace")),
-             "fee_rate": decimal_between(d.rng, 0.0, 1.0, 4)} for _ in range(count)]
+             "fee_rate": decimal_between(d.rng, 0.0, 1.0, 4),
+             "promotion_fee_per_day": d.maybe(lambda: d.money(1_000.0))} for _ in range(count)]
 
 
 def _orders(d: Draw, count: int) -> list[Row]:
@@ -134,14 +137,21 @@ def _order_lines(d: Draw, count: int) -> list[Row]:
 
 def _warehouses(d: Draw, count: int) -> list[Row]:
     return [{"warehouse_id": d.key(), "name": d.text(), "region": d.code(), "lead_time_days": d.rng.randint(0, 365),
-             "order_cost": d.money(1_000_000.0), "holding_cost_rate": decimal_between(d.rng, 0.0, 1.0, 5)}
+             "order_cost": d.money(1_000_000.0), "holding_cost_rate": decimal_between(d.rng, 0.0, 1.0, 5),
+             "shipping_cost_per_unit": d.maybe(lambda: d.money(1_000.0)),
+             "remote_shipping_cost_per_unit": d.maybe(lambda: d.money(1_000.0)),
+             "transfer_fixed_cost": d.maybe(lambda: d.money(100_000.0)),
+             "transfer_cost_per_unit": d.maybe(lambda: d.money(1_000.0)),
+             "salvage_rate": d.maybe(lambda: decimal_between(d.rng, 0.0, 1.0, 4))}
             for _ in range(count)]
 
 
 def _inventory_snapshot(d: Draw, count: int) -> list[Row]:
     return [{"snapshot_date": d.batch_date, "warehouse_id": warehouse, "product_id": product,
              "on_hand": d.rng.randint(0, 10_000_000), "on_order": d.rng.randint(0, 10_000_000),
-             "received_today": d.rng.randint(0, 10_000_000)}
+             "received_today": d.rng.randint(0, 10_000_000),
+             "stock_age_days": d.maybe(lambda: decimal_between(d.rng, 0.0, 10_000.0, 2)),
+             "oldest_unit_age_days": d.maybe(lambda: d.rng.randint(0, 10_000))}
             for warehouse, product in d.pairs(list(d.world.warehouses), sorted(d.world.products), count)]
 
 
@@ -151,7 +161,29 @@ def _purchase_orders(d: Draw, count: int) -> list[Row]:
         ordered = d.day_before()
         rows.append({"po_id": d.key(), "product_id": d.product(), "warehouse_id": d.warehouse(),
                      "quantity": d.rng.randint(1, 10_000_000), "unit_cost": d.money(MAX_PRICE, strict=True),
-                     "ordered_on": ordered, "expected_on": ordered + dt.timedelta(days=d.rng.randrange(0, 90))})
+                     "ordered_on": ordered, "expected_on": ordered + dt.timedelta(days=d.rng.randrange(0, 90)),
+                     "origin": d.maybe(lambda: d.rng.choice(("legacy", "agent")))})
+    return rows
+
+
+def _transfers(d: Draw, count: int) -> list[Row]:
+    rows = []
+    for _ in range(count):
+        shipped = d.day_before()
+        rows.append({"transfer_id": d.key(), "product_id": d.product(), "from_warehouse_id": d.warehouse(),
+                     "to_warehouse_id": d.warehouse(), "quantity": d.rng.randint(1, 10_000_000),
+                     "shipped_on": shipped, "expected_on": shipped + dt.timedelta(days=d.rng.randrange(0, 30)),
+                     "cost": d.money(1_000_000.0)})
+    return rows
+
+
+def _campaigns(d: Draw, count: int) -> list[Row]:
+    rows = []
+    for _ in range(count):
+        sent = d.day_before()
+        rows.append({"campaign_id": d.key(), "sent_on": sent, "segment": d.code(), "category": d.code(),
+                     "messages": d.rng.randint(1, 100_000_000), "cost": d.money(1_000_000.0),
+                     "runs_until": sent + dt.timedelta(days=d.rng.randrange(0, 30))})
     return rows
 
 
@@ -161,7 +193,8 @@ def _prices(d: Draw, count: int) -> list[Row]:
         price = d.price_for(product)
         rows.append({"product_id": product, "channel": channel, "price_date": d.batch_date,
                      "regular_price": min(max(round(price * d.rng.uniform(1.0, 1.5), 2), price), MAX_PRICE),
-                     "price": price, "promo_id": d.maybe(d.code, 0.3), "currency": d.code()})
+                     "price": price, "promo_id": d.maybe(d.code, 0.3),
+                     "set_by": d.maybe(lambda: d.rng.choice(("legacy", "agent"))), "currency": d.code()})
     return rows
 
 
@@ -216,15 +249,16 @@ CLEAN_ROWS: dict[str, Callable[[Draw, int], list[Row]]] = {
     "products": _products, "channels": _channels, "orders": _orders, "order_lines": _order_lines,
     "warehouses": _warehouses, "inventory_snapshot": _inventory_snapshot, "purchase_orders": _purchase_orders,
     "prices": _prices, "competitor_prices": _competitor_prices, "customers": _customers, "sessions": _sessions,
-    "cart_events": _cart_events, "promotions": _promotions,
+    "cart_events": _cart_events, "promotions": _promotions, "transfers": _transfers, "campaigns": _campaigns,
 }
 
 # A column per table whose value can change without breaking any rule but uniqueness (for conflicting duplicates).
 FREE_COLUMN = {"products": "name", "channels": "name", "orders": "customer_id", "order_lines": "promo_id",
                "warehouses": "name", "inventory_snapshot": "on_order", "purchase_orders": "quantity",
                "prices": "promo_id", "competitor_prices": "competitor_sku", "customers": "segment",
-               "sessions": "device", "promotions": "promo_type"}
+               "sessions": "device", "promotions": "promo_type", "transfers": "cost", "campaigns": "category"}
 # The reference a row of the table carries, and a value the master data does not know.
 REFERENCE_COLUMN = {"order_lines": "product_id", "inventory_snapshot": "warehouse_id", "purchase_orders": "product_id",
                     "prices": "channel", "competitor_prices": "product_id", "cart_events": "product_id",
-                    "promotions": "product_id", "orders": "channel", "sessions": "channel"}
+                    "promotions": "product_id", "orders": "channel", "sessions": "channel",
+                    "transfers": "to_warehouse_id"}

@@ -42,4 +42,6 @@ class Platform:
         return JobRunner(self.defs, self.instance, output_log=log, on_step=step_done)
 
     def world_exists(self) -> bool:
-        return (self.paths.simulator / "state" / "state.pkl").is_file()
+        from commerce_sim.simulator import Simulator
+
+        return Simulator.exists(self.paths.simulator)

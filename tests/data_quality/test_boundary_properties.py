@@ -157,7 +157,8 @@ def csv_line(fields: list[str]) -> str:
 
 
 @QUICK
-@given(st.lists(st.lists(st.text(max_size=30), min_size=4, max_size=4), max_size=8), st.booleans(), st.booleans())
+@given(st.lists(st.lists(st.text(max_size=30), min_size=len(CHANNELS.columns), max_size=len(CHANNELS.columns)),
+                max_size=8), st.booleans(), st.booleans())
 def test_csv_fields_read_back_as_written_whatever_they_hold(records, bom, crlf):
     ending = "\r\n" if crlf else "\n"
     text = "".join(csv_line(record) + ending for record in [CHANNELS.column_names] + records)
