@@ -325,38 +325,3 @@ def test_a_day_without_new_or_changed_customers_exports_an_empty_customers_batch
     table = pq.read_table(day2 / "customers.parquet")
     assert table.num_rows == 0
     assert table.schema.names == SOURCES["customers"].table("customers").column_names
-
-
-# ----------------------------------------------------------------------------- the default year
-@pytest.mark.slow
-def test_the_default_year_simulates_in_one_go(tmp_path, capsys):
-    """The full default scenario: 200 products, 3 channels, 3 warehouses, 5000 customers, 365 days.
-
-    The speed target ("well under a minute") is reported, not asserted: timing belongs to benchmarks.
-    """
-    scenario = load_scenario()
-    started = time.perf_counter()
-    simulator = Simulator.create(scenario, tmp_path / "sim", tmp_path / "landing")
-    summary = simulator.advance(scenario.history_days)
-    seconds = time.perf_counter() - started
-    forked = time.perf_counter()
-    fork = simulator.fork(tmp_path / "fork" / "sim", tmp_path / "fork" / "landing")
-    fork_seconds = time.perf_counter() - forked
-    with capsys.disabled():
-        print(f"\n[benchmark] default scenario: {summary.days} days, {scenario.catalog.n_products} products, "
-              f"{sum(summary.rows.values()):,} landed rows in {seconds:.1f} s ({seconds / summary.days:.3f} s a day); "
-              f"a fork of the year in {fork_seconds:.2f} s")
-    assert fork.current_date == simulator.current_date
-
-    landing = tmp_path / "landing"
-    last = (scenario.start_date + dt.timedelta(days=scenario.history_days - 1)).isoformat()
-    assert summary.days == 365 and summary.last_date.isoformat() == last
-    products = pd.read_json(landing / "catalog" / last / "products.jsonl", lines=True)
-    assert products["product_id"].nunique() >= 200
-    assert len(pd.read_csv(landing / "catalog" / last / "channels.csv")) == 3
-    assert len(pd.read_csv(landing / "inventory" / last / "warehouses.csv")) == 3
-    customers = pd.concat(pq.read_table(p).to_pandas() for p in (landing / "customers").glob("*/customers.parquet"))
-    assert customers["customer_id"].nunique() >= 5000
-    orders = pd.read_csv(landing / "orders" / last / "orders.csv")
-    assert set(orders["channel"]) == {"web", "marketplace", "app"}
-    assert len(list((landing / "orders").iterdir())) == 365

@@ -12,6 +12,8 @@ Tolerances come from measurement with a margin; the measured values are written 
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,7 @@ class World:
     landing: Path | None
     products: pd.DataFrame  # GroundTruth.products()
     daily: pd.DataFrame  # GroundTruth.daily(), with a datetime64 "day" column added
+    seconds: float  # how long simulating the year took
 
 
 def _with_day(daily: pd.DataFrame) -> pd.DataFrame:
@@ -60,13 +63,18 @@ def _with_day(daily: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def confounded(tmp_path_factory, scenario_changes) -> World:
-    """The default shop for a year through the public API (advance: landing zone + truth), ~20 s."""
+    """The default shop for a year through the public API (advance: landing zone + truth), ~20 s.
+
+    The default scenario is this size, so this year is also the suite's check that the default year
+    simulates in one go (:func:`test_the_default_year_simulates_in_one_go`)."""
     scenario = scenario_changes(load_scenario().with_overrides(products=N_PRODUCTS, days=DAYS, seed=SEED), NO_DEFECTS)
     base = tmp_path_factory.mktemp("confounded")
+    started = time.perf_counter()
     simulator = Simulator.create(scenario, base / "sim", base / "landing")
     simulator.advance(DAYS)
+    seconds = time.perf_counter() - started
     truth = GroundTruth(base / "sim")
-    return World(scenario, base / "sim", base / "landing", truth.products(), _with_day(truth.daily()))
+    return World(scenario, base / "sim", base / "landing", truth.products(), _with_day(truth.daily()), seconds)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +89,36 @@ def unconfounded(tmp_path_factory, scenario_changes) -> World:
     base = tmp_path_factory.mktemp("unconfounded")
     simulator = Simulator.create(scenario, base / "sim", base / "landing")
     daily = pd.concat([simulator.step().truth for _ in range(DAYS)], ignore_index=True)
-    return World(scenario, base / "sim", None, GroundTruth(base / "sim").products(), _with_day(daily))
+    return World(scenario, base / "sim", None, GroundTruth(base / "sim").products(), _with_day(daily), float("nan"))
+
+
+# ----------------------------------------------------------------------------- the default year
+def test_the_default_year_simulates_in_one_go(confounded, tmp_path, capsys):
+    """The default size (200 products, 3 channels, 3 warehouses, 5000 customers, 365 days) in one
+    ``advance``, and a fork of the whole year. The speed target ("well under a minute") is reported,
+    not asserted: timing belongs to benchmarks."""
+    scenario, landing = confounded.scenario, confounded.landing
+    default = load_scenario()
+    assert (scenario.catalog.n_products, scenario.history_days) == (default.catalog.n_products, default.history_days)
+    simulator = Simulator.open(confounded.root, landing)
+    forked = time.perf_counter()
+    fork = simulator.fork(tmp_path / "fork" / "sim", tmp_path / "fork" / "landing")
+    fork_seconds = time.perf_counter() - forked
+    with capsys.disabled():
+        print(f"\n[benchmark] default scenario: {DAYS} days, {N_PRODUCTS} products in {confounded.seconds:.1f} s "
+              f"({confounded.seconds / DAYS:.3f} s a day); a fork of the year in {fork_seconds:.2f} s")
+    assert fork.current_date == simulator.current_date
+
+    last = (scenario.start_date + dt.timedelta(days=DAYS - 1)).isoformat()
+    products = pd.read_json(landing / "catalog" / last / "products.jsonl", lines=True)
+    assert products["product_id"].nunique() >= 200
+    assert len(pd.read_csv(landing / "catalog" / last / "channels.csv")) == 3
+    assert len(pd.read_csv(landing / "inventory" / last / "warehouses.csv")) == 3
+    customers = pd.concat(pq.read_table(p).to_pandas() for p in (landing / "customers").glob("*/customers.parquet"))
+    assert customers["customer_id"].nunique() >= 5000
+    orders = pd.read_csv(landing / "orders" / last / "orders.csv")
+    assert set(orders["channel"]) == {"web", "marketplace", "app"}
+    assert len(list((landing / "orders").iterdir())) == 365
 
 
 # ----------------------------------------------------------------------------- reading the landing zone
