@@ -26,8 +26,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on the machines this runs on) every process
+# (each Dagster run, dbt, the CLI) otherwise recompiles its imports from source: ~13,000 modules.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	$(RUN) agentic-commerce dbt-parse
 	@touch $@
 
