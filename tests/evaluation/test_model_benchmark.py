@@ -16,7 +16,7 @@ import pytest
 
 from evaluation.model_benchmark import PRICE_GRID, benchmark_models, format_table, naive_ols_elasticities, reconciliation_factors
 from ml.price_elasticity import weekly_panel
-from tests.ml.test_price_elasticity import synthetic_panel
+from tests.ml.panels import confounded_pricing_panel
 
 CLI = str(Path(sys.executable).parent / "agentic-commerce")
 
@@ -61,8 +61,8 @@ def test_naive_ols_is_biased_upward_by_confounded_pricing_and_unbiased_without_i
     """The shop raises prices into demand shocks (``confounding``), so the naive log-log slope is less
     negative than the truth; with prices set on cost alone it recovers the truth on average.
     Measured on 120 products, seeds 0-9: +0.24 .. +0.31 confounded, -0.04 .. +0.02 without."""
-    confounded, truth = synthetic_panel(n_products=120, seed=0)
-    clean, clean_truth = synthetic_panel(n_products=120, seed=0, confounding=0.0)
+    confounded, truth = confounded_pricing_panel(n_products=120, seed=0)
+    clean, clean_truth = confounded_pricing_panel(n_products=120, seed=0, confounding=0.0)
 
     biased = naive_ols_elasticities(confounded)
     unbiased = naive_ols_elasticities(clean)
@@ -76,7 +76,7 @@ def test_naive_ols_is_biased_upward_by_confounded_pricing_and_unbiased_without_i
 
 
 def test_naive_ols_is_the_weekly_log_log_slope_and_skips_what_it_cannot_estimate():
-    panel, _ = synthetic_panel(n_products=12, constant_price_products=2, seed=3)
+    panel, _ = confounded_pricing_panel(n_products=12, constant_price_products=2, seed=3)
     estimates = naive_ols_elasticities(panel)
     assert "P000" not in estimates and "P001" not in estimates  # no price variation: no slope
     assert len(estimates) == 10
@@ -86,9 +86,9 @@ def test_naive_ols_is_the_weekly_log_log_slope_and_skips_what_it_cannot_estimate
     slope = np.polyfit(one["log_price"], one["log_units"], 1)[0]
     assert estimates["P005"] == pytest.approx(slope, rel=1e-9)
 
-    four_weeks, _ = synthetic_panel(n_products=4, days=28, seed=3)
+    four_weeks, _ = confounded_pricing_panel(n_products=4, days=28, seed=3)
     assert naive_ols_elasticities(four_weeks).empty  # fewer than five weeks per product
-    five_weeks, _ = synthetic_panel(n_products=4, days=35, seed=3)
+    five_weeks, _ = confounded_pricing_panel(n_products=4, days=35, seed=3)
     assert len(naive_ols_elasticities(five_weeks)) == 4
 
 
@@ -239,6 +239,6 @@ def test_bench_models_runs_end_to_end_and_reuses_its_world(tmp_path):
 
 
 def test_a_holdout_shorter_than_the_forecast_horizon_is_refused_before_any_work(tmp_path):
-    panel, _ = synthetic_panel(n_products=6, days=60, seed=1)
+    panel, _ = confounded_pricing_panel(n_products=6, days=60, seed=1)
     with pytest.raises(ValueError, match="holdout_days=7 is shorter than the forecast horizon of 14 days"):
         benchmark_models(panel, tmp_path / "no-world", holdout_days=7)

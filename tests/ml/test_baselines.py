@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ml.baselines import PlainGBM, seasonal_naive
-from tests.ml.test_features import FUTURE, days_after, synthetic_panel
+from tests.ml.panels import FUTURE, daily_demand_panel, days_after
 
 KEYS = ["origin", "date", "horizon", "product_id", "channel"]
 
@@ -27,7 +27,7 @@ def counting_panel(days: int = 30) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def world():
-    panel, _ = synthetic_panel(products=10, channels=("web", "app"), days=160, seed=7, heavy_stockouts={0: 0.3})
+    panel, _ = daily_demand_panel(products=10, channels=("web", "app"), days=160, seed=7, heavy_stockouts={0: 0.3})
     origin = panel["date"].max() - pd.Timedelta(days=14)
     model = PlainGBM(horizon=14, max_iter=100).fit(panel[panel["date"] <= origin])
     return panel, origin, model

@@ -1,11 +1,4 @@
-"""Forecast features see nothing after the origin and do not mistake stockouts for low demand.
-
-Also home of :func:`synthetic_panel`, the small seeded daily panel the forecast and baseline tests
-share: negative-binomial units with a weekly pattern, weekly price changes, promotions with a lift
-and a post-promotion dip, a competitor price that is sometimes missing, and stockouts that censor
-units (on a stockout day only part of the demand is sold). Its true expected demand is returned
-too, so tests can compare forecasts with what really drove the sales.
-"""
+"""Forecast features see nothing after the origin and do not mistake stockouts for low demand."""
 
 from __future__ import annotations
 
@@ -15,94 +8,12 @@ import pytest
 
 from ml.features import (FEATURE_COLUMNS, KEY_COLUMNS, build_features, panel_cube, promotion_plan, training_origins,
                          training_rows)
-
-CHANNEL_SHARE = {"web": 1.0, "marketplace": 0.7, "app": 0.5}
-WEEKLY = np.array([0.9, 0.85, 0.9, 1.0, 1.15, 1.3, 1.2])  # Monday .. Sunday
-ELASTICITY = -2.0
-POST_PROMO_DIP = 0.75  # demand multiplier on the 3 days after a promotion
-
-
-def synthetic_panel(*, products: int = 12, channels=("web", "app"), days: int = 182, start: str = "2025-01-06",
-                    seed: int = 0, stockout_rate: float = 0.03, heavy_stockouts: dict[int, float] | None = None,
-                    twins: bool = False, dispersion: float = 4.0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A daily panel and its true expected demand (``expected``, per product x channel x day).
-
-    ``heavy_stockouts`` maps a product number to its stockout rate (default ``stockout_rate``).
-    ``twins=True`` gives product 1 exactly the demand and prices of product 0, so a test can compare
-    a censored product with its uncensored twin.
-    """
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range(start, periods=days, freq="D")
-    base = rng.lognormal(np.log(3.0), 0.5, products)
-    list_price = np.round(rng.uniform(20, 120, products), 2)
-    # weekly regular-price changes around the list price
-    weeks = (days + 6) // 7
-    walk = np.exp(np.cumsum(rng.normal(0, 0.04, (products, weeks)), axis=1))
-    regular = np.round(list_price[:, None] * np.repeat(walk, 7, axis=1)[:, :days], 2)
-    promo = np.zeros((products, days), dtype=bool)
-    discount = np.zeros((products, days))
-    for i in range(products):
-        day = int(rng.integers(5, 30))
-        while day < days:
-            length, off = int(rng.integers(3, 11)), float(rng.uniform(10, 30))
-            promo[i, day:day + length], discount[i, day:day + length] = True, round(off, 1)
-            day += length + int(rng.integers(25, 50))
-    if twins:
-        for arr in (regular, promo, discount):
-            arr[1] = arr[0]
-        base[1], list_price[1] = base[0], list_price[0]
-    price = np.round(regular * (1 - discount / 100), 2)
-    after_promo = np.zeros_like(promo)
-    for lag in (1, 2, 3):
-        after_promo[:, lag:] |= promo[:, :-lag] & ~promo[:, lag:]
-    dow = dates.day_of_week.to_numpy()
-    multiplier = (WEEKLY[dow][None, :] * (price / list_price[:, None]) ** ELASTICITY
-                  * np.where(after_promo, POST_PROMO_DIP, 1.0) * np.where(promo, 1.15, 1.0))
-    rates = np.full(products, stockout_rate)
-    for i, rate in (heavy_stockouts or {}).items():
-        rates[i] = rate
-    stockout = rng.random((products, days)) < rates[:, None]
-    competitor = regular * np.exp(rng.normal(0, 0.06, (products, days)))
-    competitor[rng.random((products, days)) < 0.15] = np.nan
-
-    frames = []
-    for channel in channels:
-        expected = base[:, None] * CHANNEL_SHARE[channel] * multiplier
-        demand = rng.negative_binomial(dispersion, dispersion / (dispersion + expected))
-        sold_share = rng.uniform(0.1, 0.6, expected.shape)  # on a stockout day stock ran out part-way
-        units = np.where(stockout, np.floor(demand * sold_share), demand).astype(int)
-        frames.append(pd.DataFrame({
-            "date": np.tile(dates.to_numpy(), products),
-            "product_id": np.repeat([f"P{i:02d}" for i in range(products)], days),
-            "channel": channel,
-            "category": np.repeat([f"cat{i % 3}" for i in range(products)], days),
-            "units": units.reshape(-1),
-            "price": price.reshape(-1),
-            "regular_price": regular.reshape(-1),
-            "list_price": np.repeat(list_price, days),
-            "unit_cost": np.repeat(np.round(list_price * 0.6, 2), days),
-            "is_promo": promo.reshape(-1),
-            "discount_pct": discount.reshape(-1),
-            "competitor_price": np.round(competitor, 2).reshape(-1),
-            "is_stockout": stockout.reshape(-1),
-            "expected": expected.reshape(-1),
-        }))
-    both = pd.concat(frames, ignore_index=True).sort_values(["date", "product_id", "channel"], ignore_index=True)
-    truth = both[["date", "product_id", "channel", "expected"]]
-    return both.drop(columns="expected"), truth
-
-
-FUTURE = ["product_id", "channel", "date", "price", "is_promo", "discount_pct"]
+from tests.ml.panels import FUTURE, daily_demand_panel, days_after
 
 
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
-    return synthetic_panel(products=8, days=150, seed=3)[0]
-
-
-def days_after(panel, origin, n):
-    origin = pd.Timestamp(origin)
-    return panel[(panel["date"] > origin) & (panel["date"] <= origin + pd.Timedelta(days=n))]
+    return daily_demand_panel(products=8, days=150, seed=3)[0]
 
 
 # ----------------------------------------------------------------------------- leakage
@@ -155,7 +66,7 @@ def test_training_origins_rotate_weekdays_and_leave_history():
 
 # ----------------------------------------------------------------------------- censoring
 def test_stockout_days_do_not_count_as_low_demand():
-    panel, _ = synthetic_panel(products=4, channels=("web",), days=120, seed=5, heavy_stockouts={0: 0.5})
+    panel, _ = daily_demand_panel(products=4, channels=("web",), days=120, seed=5, heavy_stockouts={0: 0.5})
     origin = pd.Timestamp(panel["date"].max())
     features = build_features(panel, origin, 7)
     history = panel[(panel["product_id"] == "P00") & (panel["date"] > origin - pd.Timedelta(days=56))]
@@ -265,7 +176,7 @@ def test_promotion_plan_uses_only_promotions_announced_by_the_origin_within_the_
 
 
 def test_missing_prices_are_carried_forward():
-    panel, _ = synthetic_panel(products=2, channels=("web",), days=60, seed=2)
+    panel, _ = daily_demand_panel(products=2, channels=("web",), days=60, seed=2)
     origin = panel["date"].max()
     gap = panel["date"] > origin - pd.Timedelta(days=3)
     holed = panel.copy()

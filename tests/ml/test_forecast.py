@@ -1,6 +1,6 @@
 """The demand forecaster beats the baselines, covers ~80 % with P10-P90, and forecasts demand, not sales.
 
-One seeded synthetic panel (16 products x 3 channels x 210 days, see ``test_features.synthetic_panel``)
+One seeded synthetic panel (16 products x 3 channels x 210 days, see ``tests.ml.panels.daily_demand_panel``)
 in which product P01 is an exact demand twin of P00, but P00 is out of stock on 40 % of days. The
 models are fitted once on all but the last four weeks and forecast from two origins two weeks apart.
 """
@@ -15,7 +15,7 @@ from ml.baselines import PlainGBM, seasonal_naive
 from ml.features import FEATURE_COLUMNS
 from ml.forecast import DemandForecaster, quantile_column
 from ml.metrics import interval_coverage, wmape
-from tests.ml.test_features import FUTURE, days_after, synthetic_panel
+from tests.ml.panels import FUTURE, daily_demand_panel, days_after
 
 KEYS = ["origin", "date", "horizon", "product_id", "channel"]
 FORECAST_COLUMNS = [*KEYS, "p10", "p50", "p90"]
@@ -23,7 +23,7 @@ FORECAST_COLUMNS = [*KEYS, "p10", "p50", "p90"]
 
 @pytest.fixture(scope="module")
 def world():
-    panel, truth = synthetic_panel(products=16, channels=("web", "marketplace", "app"), days=210, seed=1,
+    panel, truth = daily_demand_panel(products=16, channels=("web", "marketplace", "app"), days=210, seed=1,
                                    twins=True, heavy_stockouts={0: 0.4})
     last = panel["date"].max()
     origins = [last - pd.Timedelta(days=28), last - pd.Timedelta(days=14)]

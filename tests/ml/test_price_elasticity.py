@@ -8,49 +8,13 @@ import pytest
 
 from evaluation.model_benchmark import naive_ols_elasticities
 from ml.price_elasticity import PriceElasticityError, PriceElasticityModel, price_response_error, weekly_panel
+from tests.ml.panels import confounded_pricing_panel
 
-
-def synthetic_panel(*, n_products=40, days=364, seed=0, confounding=0.8, cost_sd=0.2, base_units=12.0,
-                    elasticity_sd=0.4, constant_price_products=0, stockout_rate=0.0, raise_penalty=0.0):
-    """Daily panel, one channel: prices reset weekly on cost (an instrument) and on a demand shock the
-    shop saw (the confounder); units are Poisson around the true constant-elasticity demand, lowered in
-    the week of a price raise by ``exp(-raise_penalty * raise)`` (shoppers resent fresh raises)."""
-    rng = np.random.default_rng(seed)
-    categories = np.where(np.arange(n_products) % 2 == 0, "kitchen", "garden")
-    true = np.where(categories == "kitchen", -2.3, -1.7) + rng.normal(0, elasticity_sd, n_products)
-    base_price = rng.uniform(10, 80, n_products)
-    dates = pd.date_range("2025-01-06", periods=days, freq="D")
-    log_cost = np.zeros(n_products)
-    shock = np.zeros(n_products)
-    log_price = np.zeros(n_products)
-    fresh_raise = np.zeros(n_products)
-    rows = []
-    for t, date in enumerate(dates):
-        log_cost = 0.95 * log_cost + rng.normal(0, cost_sd * np.sqrt(1 - 0.95**2), n_products)
-        seen = shock.copy()
-        shock = 0.8 * shock + rng.normal(0, 0.2 * np.sqrt(1 - 0.64), n_products)
-        if t % 7 == 0:
-            new_price = 0.8 * log_cost + confounding * seen + rng.normal(0, 0.02, n_products)
-            new_price[:constant_price_products] = 0.0
-            fresh_raise = np.maximum(new_price - log_price, 0.0) if t else np.zeros(n_products)
-            log_price = new_price
-        season = 0.2 * np.sin(2 * np.pi * t / 365)
-        mean = base_units * np.exp(true * log_price + shock + season - raise_penalty * fresh_raise)
-        units = rng.poisson(mean)
-        stockout = rng.random(n_products) < stockout_rate
-        units = np.where(stockout, rng.binomial(units, 0.3), units)
-        price = base_price * np.exp(log_price)
-        rows.append(pd.DataFrame({
-            "date": date, "product_id": [f"P{i:03d}" for i in range(n_products)], "channel": "web",
-            "category": categories, "units": units, "price": price, "regular_price": price,
-            "list_price": base_price, "unit_cost": 0.6 * base_price * np.exp(log_cost), "is_promo": False,
-            "discount_pct": np.nan, "competitor_price": base_price * 1.02, "is_stockout": stockout}))
-    return pd.concat(rows, ignore_index=True), pd.Series(true, index=[f"P{i:03d}" for i in range(n_products)])
 
 
 @pytest.fixture(scope="module")
 def confounded():
-    return synthetic_panel()
+    return confounded_pricing_panel()
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +50,18 @@ def test_the_shared_pricing_policy_is_estimated_and_beats_per_product_2sls(confo
 def test_a_penalty_on_fresh_price_raises_is_estimated_and_kept_out_of_the_elasticities():
     # measured: -0.52 (s.e. 0.05) for a true 0.6 penalty, elasticity bias -0.001; without a penalty
     # +0.15: what confounding the control function misses leans on this term, toward zero or above.
-    panel, truth = synthetic_panel(n_products=40, seed=4, raise_penalty=0.6)
+    panel, truth = confounded_pricing_panel(n_products=40, seed=4, raise_penalty=0.6)
     model = PriceElasticityModel(learner="ridge").fit(panel)
     effect = model.price_raise_effect_
     assert -0.9 < effect["coefficient"] < -0.3 and effect["std_error"] < 0.15
     error = model.elasticities_.set_index("product_id")["elasticity"] - truth
     assert abs(error.mean()) < 0.15
-    plain, _ = synthetic_panel(n_products=40, seed=4)
+    plain, _ = confounded_pricing_panel(n_products=40, seed=4)
     assert abs(PriceElasticityModel(learner="ridge").fit(plain).price_raise_effect_["coefficient"]) < 0.25
 
 
 def test_without_confounding_the_policy_coefficient_vanishes():
-    panel, truth = synthetic_panel(n_products=30, confounding=0.0, seed=7)
+    panel, truth = confounded_pricing_panel(n_products=30, confounding=0.0, seed=7)
     model = PriceElasticityModel(learner="ridge").fit(panel)
     assert abs(model.control_function_["coefficient"]) < 3 * model.control_function_["std_error"]
     error = model.elasticities_.set_index("product_id")["elasticity"] - truth
@@ -105,7 +69,7 @@ def test_without_confounding_the_policy_coefficient_vanishes():
 
 
 def test_the_days_after_a_promotion_are_counted_per_week():
-    panel, _ = synthetic_panel(n_products=6, days=28, seed=2)
+    panel, _ = confounded_pricing_panel(n_products=6, days=28, seed=2)
     first = panel["product_id"] == "P000"
     on_promo = first & panel["date"].between("2025-01-08", "2025-01-09")  # a Wednesday and Thursday
     panel = panel.assign(is_promo=on_promo)
@@ -139,7 +103,7 @@ def test_partial_pooling_shrinks_toward_the_category(fitted):
 
 
 def test_a_product_without_price_variation_borrows_its_category_value():
-    panel, _ = synthetic_panel(n_products=20, constant_price_products=2, seed=3)
+    panel, _ = confounded_pricing_panel(n_products=20, constant_price_products=2, seed=3)
     table = PriceElasticityModel(learner="ridge").fit(panel).elasticities_.set_index("product_id")
     for product_id in ("P000", "P001"):
         row = table.loc[product_id]
@@ -149,7 +113,7 @@ def test_a_product_without_price_variation_borrows_its_category_value():
 
 
 def test_stockout_weeks_are_left_out():
-    panel, _ = synthetic_panel(n_products=10, stockout_rate=0.05, seed=5)
+    panel, _ = confounded_pricing_panel(n_products=10, stockout_rate=0.05, seed=5)
     weekly = weekly_panel(panel)
     assert weekly.dropped_stockout_weeks > 0
     assert len(weekly.frame) + weekly.dropped_stockout_weeks + weekly.dropped_zero_weeks \
@@ -186,7 +150,7 @@ def test_units_multiplier_and_pyfunc_output(fitted):
 
 
 def test_rejects_a_panel_that_cannot_identify_anything():
-    panel, _ = synthetic_panel(n_products=3, days=70)
+    panel, _ = confounded_pricing_panel(n_products=3, days=70)
     with pytest.raises(PriceElasticityError, match="n_folds"):
         PriceElasticityModel(n_folds=5).fit(panel)
     bad = panel.assign(unit_cost=0.0)

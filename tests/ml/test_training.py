@@ -7,12 +7,12 @@ import pytest
 
 from ml import training
 from ml.registry import ModelRegistry
-from tests.ml.test_price_elasticity import synthetic_panel
+from tests.ml.panels import confounded_pricing_panel
 
 
 @pytest.fixture(scope="module")
 def panel():
-    frame, _ = synthetic_panel(n_products=16, days=196, seed=11, base_units=3.0)
+    frame, _ = confounded_pricing_panel(n_products=16, days=196, seed=11, base_units=3.0)
     return frame
 
 
@@ -67,7 +67,7 @@ def test_run_has_plots_and_tables(registry):
 def test_the_shortest_history_the_demo_accepts_trains_both_models(tmp_path):
     """`make demo` runs reasoning from MIN_HISTORY_DAYS days on; both trainings must accept that much,
     even when the history starts mid-week (a partial first week) and some weeks are lost to stockouts."""
-    frame, _ = synthetic_panel(n_products=12, days=training.MIN_HISTORY_DAYS + 3, seed=5, base_units=3.0,
+    frame, _ = confounded_pricing_panel(n_products=12, days=training.MIN_HISTORY_DAYS + 3, seed=5, base_units=3.0,
                                stockout_rate=0.03)
     shortest = frame[frame["date"] >= frame["date"].min() + pd.Timedelta(days=3)]  # starts on a Thursday
     assert shortest["date"].nunique() == training.MIN_HISTORY_DAYS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.ml.test_price_elasticity import synthetic_panel
+from tests.ml.panels import confounded_pricing_panel
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def marts_from_a_synthetic_panel(root):
 
     paths = DataPaths(root)
     paths.root.mkdir(parents=True, exist_ok=True)
-    panel, _ = synthetic_panel(n_products=12, days=168, seed=21, base_units=3.0)
+    panel, _ = confounded_pricing_panel(n_products=12, days=168, seed=21, base_units=3.0)
     with duckdb.connect(str(paths.warehouse)) as connection:
         connection.execute("CREATE SCHEMA marts")
         connection.register("panel", panel)
