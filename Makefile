@@ -16,6 +16,9 @@ PRODUCTS ?=
 SCENARIO ?=
 DEMO_ARGS := $(if $(DAYS),--days $(DAYS)) $(if $(PRODUCTS),--products $(PRODUCTS)) $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(FRESH),--fresh)
 PYTEST_ARGS ?=
+# Two pytest workers for two cores; tests sharing a session world stay on one worker (loadgroup).
+TEST_WORKERS ?= 2
+PYTEST := $(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: help install demo test test-fast ui sql clean
 
@@ -39,10 +42,10 @@ demo: install  ## simulate a year, run perception and reasoning through Dagster,
 	$(CLI) demo $(DEMO_ARGS)
 
 test: install  ## run the whole test suite
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: install  ## the suite without the slow end-to-end tests
-	$(RUN) pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 ui: install  ## serve the Dagster UI (:3000) and the MLflow UI (:5000) over the data directory
 	$(CLI) ui
