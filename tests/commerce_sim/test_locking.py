@@ -62,9 +62,10 @@ SET_PRICES = """
     effective, i = set(), 0
     while i < count or (len(effective) < until_dates and i < MAX_CALLS):
         product = f"P{i % 12 + 1:05d}"
-        receipt = systems.pricing.set_price(product, "web", 5.0 + i, idempotency_key=f"other-{i}")
+        price = 5.0 + i % 15  # within the pricing engine's limits however many calls it takes
+        receipt = systems.pricing.set_price(product, "web", price, idempotency_key=f"other-{i}")
         effective.add(receipt.effective_date)
-        print(json.dumps({"product": product, "price": 5.0 + i, "status": receipt.status,
+        print(json.dumps({"product": product, "price": price, "status": receipt.status,
                           "effective": receipt.effective_date.isoformat()}), flush=True)
         i += 1
         time.sleep(0.05)
@@ -90,13 +91,16 @@ def test_a_stale_simulator_does_not_overwrite_a_call_made_by_another_process(wor
 
 
 def test_two_processes_writing_at_once_lose_nothing(world):
-    # 15 calls at least, and on until they have landed on two simulated days: on a loaded machine the
-    # other process may otherwise finish before this one has simulated its first day
+    # 15 calls at least, and on until they have landed on two simulated days. This process advances only
+    # once the first call has landed, so on a loaded machine the advance cannot take the world's lock
+    # before any call is made (all calls would then land after it, on one day).
     other = _process(SET_PRICES, world.root, world.landing, 15, 2)
     _start(other)
+    first = other.stdout.readline()
     world.advance(12)  # meanwhile, in this process
     out, err = other.communicate(timeout=300)
     assert other.returncode == 0, err
+    out = first + out
     receipts = [json.loads(line) for line in out.splitlines()]
     assert len(receipts) >= 15 and {r["status"] for r in receipts} == {"accepted"}
     assert len({r["effective"] for r in receipts}) > 1  # the calls really came in between simulated days
