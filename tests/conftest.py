@@ -34,6 +34,25 @@ from commerce_sim.scenario import Scenario, load_scenario, parse_scenario  # noq
 from commerce_sim.simulator import Simulator  # noqa: E402
 
 
+PERCEIVED_WORLD_FIXTURES = {"paths", "platform", "perception_run"}  # tests/orchestration/conftest.py
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Groups for ``pytest -n 2 --dist loadgroup`` (``make test``): each worker builds its own session and
+    module fixtures, and the expensive ones (a simulated year, the small world perceived through
+    Dagster) must be built once. So a test module runs on one worker, and every orchestration test
+    that uses the perceived small world runs on the same one."""
+    orchestration = Path(__file__).parent / "orchestration"
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.path.is_relative_to(orchestration) and PERCEIVED_WORLD_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group("perceived_small_world"))
+        else:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def one_native_thread():
     """Caps the thread pools loaded before this file set the variables (e.g. numpy's BLAS, imported by a

@@ -2,25 +2,13 @@
 
 Nothing is set in the environment: the definitions, the Dagster instance and the job runner are
 built for this data directory explicitly (``build_defs(paths)``), as the command line builds them.
-
-Under pytest-xdist every worker builds its own session fixtures, and the perceived small world costs
-a Dagster ingest and a dbt build; so every test that uses it is kept on one worker
-(``xdist_group``, honoured by ``--dist loadgroup``, which ``make test`` uses).
+Every test that uses them runs on one pytest-xdist worker (``tests/conftest.py``): the perceived
+small world costs a Dagster ingest and a dbt build, and each worker would build its own.
 """
 
 import shutil
-from pathlib import Path
 
 import pytest
-
-HERE = Path(__file__).parent
-SHARED_WORLD_FIXTURES = {"paths", "platform", "perception_run"}
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.path.is_relative_to(HERE) and SHARED_WORLD_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("perceived_small_world"))
 
 
 @pytest.fixture(scope="session")
